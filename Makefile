@@ -1,0 +1,75 @@
+# PromptOps: `make run` (the product on the embedded default) and `make test` (the suite).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip --disable-pip-version-check -q
+
+# Python 3.12+: python3.13/python3.12 on PATH (pyenv shims fail until selected, so each is
+# tried), else pyenv's installed 3.12/3.13, else nothing (a clear message below).
+PYTHON ?= $(shell for c in python3.13 python3.12; do \
+	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then command -v $$c; exit; fi; \
+	done; \
+	for p in $$HOME/.pyenv/versions/3.1[23]*/bin/python3; do \
+	  if [ -x $$p ] && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo $$p; exit; fi; \
+	done)
+
+.PHONY: run test lint format bench install install-test migrate clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    set up and start PromptOps on the embedded default (SQLite, no servers)"
+	@echo "make test   install test dependencies and run the whole suite"
+	@echo "make lint   ruff check and format check"
+	@echo "make bench  run the benchmarks under bench/"
+
+$(VENV)/bin/python:
+	@if [ -z "$(PYTHON)" ]; then \
+	  echo "PromptOps needs Python 3.12 or newer. Install python3.12 (Debian: apt-get install python3.12 python3.12-venv) or pyenv install 3.12, then re-run."; \
+	  exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-base: requirements/base.txt pyproject.toml | $(VENV)/bin/python
+	@echo "Installing locked dependencies"
+	@$(PIP) install -r requirements/base.txt
+	@$(PIP) install --no-deps -e .
+	@touch $@
+
+$(VENV)/.installed-test: requirements/test.txt pyproject.toml $(VENV)/.installed-base
+	@echo "Installing locked test dependencies"
+	@$(PIP) install -r requirements/test.txt
+	@touch $@
+
+install: $(VENV)/.installed-base
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+
+run: migrate
+	@$(PY) manage.py setup_demo > /dev/null
+	@exec scripts/run-embedded.sh
+
+/usr/bin/chromium:
+	@echo "Installing Debian's chromium for the browser tests"
+	@if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	 else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi
+
+test: install-test /usr/bin/chromium
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install-test
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+
+format: install-test
+	@$(VENV)/bin/ruff check --fix .
+	@$(VENV)/bin/ruff format .
+
+bench: install-test
+	@$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) var/static

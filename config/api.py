@@ -1,0 +1,46 @@
+"""The native JSON API at /api/v1/: one NinjaAPI, each app contributes a router."""
+
+from django.http import JsonResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from workspaces.api import router as workspace_router
+from workspaces.api_auth import ApiKeyAuth
+from workspaces.api_errors import ApiError, api_error_handler, error_response
+
+api = NinjaAPI(
+    title="PromptOps API",
+    version="1",
+    urls_namespace="api-v1",
+    auth=ApiKeyAuth(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+api.add_exception_handler(ApiError, api_error_handler)
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc) -> JsonResponse:
+    return error_response(
+        401,
+        "unauthenticated",
+        "Send a workspace API key: Authorization: Bearer sk-..., or HTTP Basic pk-...:sk-...",
+    )
+
+
+@api.exception_handler(ValidationError)
+def _invalid(request, exc: ValidationError) -> JsonResponse:
+    first = exc.errors[0] if exc.errors else {}
+    location = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
+    return error_response(
+        400, "invalid_request", first.get("msg", "Invalid request."), ".".join(location) or None
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError) -> JsonResponse:
+    codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
+    return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+
+
+api.add_router("/", workspace_router)

@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from . import health
+from .api import api
+
+admin.site.site_header = "PromptOps operations"
+admin.site.site_title = "PromptOps admin"
+admin.site.index_title = "Operator console"
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("accounts.urls")),
+    path("", include("workspaces.urls")),
+]

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Starts the embedded product: web (uvicorn), a Celery worker on the filesystem broker and the
+# local demo model server. Ctrl-C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.venv
+PORT="${PORT:-8000}"
+DEMO_MODEL_PORT="${DEMO_MODEL_PORT:-8001}"
+export PROMPTOPS_DEMO_MODEL_URL="${PROMPTOPS_DEMO_MODEL_URL:-http://127.0.0.1:${DEMO_MODEL_PORT}/v1}"
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop INT TERM EXIT
+
+"$VENV/bin/python" manage.py demo_model_server --host 127.0.0.1 --port "$DEMO_MODEL_PORT" &
+pids+=($!)
+"$VENV/bin/celery" -A config worker --loglevel=warning --concurrency=2 &
+pids+=($!)
+"$VENV/bin/uvicorn" config.asgi:application --host 127.0.0.1 --port "$PORT" --log-level warning &
+pids+=($!)
+
+for _ in $(seq 1 100); do
+  if "$VENV/bin/python" -c "import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:${PORT}/healthz', timeout=1)" 2>/dev/null; then
+    break
+  fi
+  sleep 0.2
+done
+echo
+echo "  PromptOps is running: http://127.0.0.1:${PORT}/"
+echo "  $(cat var/demo-login.txt 2>/dev/null || echo 'Demo login: demo@example.com')"
+echo "  Local demo model (not an LLM): ${PROMPTOPS_DEMO_MODEL_URL}"
+echo "  Press Ctrl-C to stop."
+echo
+wait -n "${pids[@]}"

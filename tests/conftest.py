@@ -1,0 +1,34 @@
+import os
+
+import pytest
+
+pytest_plugins = [
+    "tests.fixtures.fake_llm",
+    "tests.fixtures.personas",
+    "tests.fixtures.queries",
+]
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def pytest_report_header(config):
+    database = (
+        "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
+    )
+    broker = "Redis" if os.environ.get("REDIS_URL") else "filesystem broker (Redis tests skipped)"
+    return [f"PromptOps tests on {database}, {broker}"]
