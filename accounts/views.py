@@ -39,7 +39,12 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/sign_in.html",
-        {"form": form, "next": request.GET.get("next", ""), "signup_open": signup_open()},
+        {
+            # After a failed POST the only copy of next is the form's hidden field.
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+            "form": form,
+            "signup_open": signup_open(),
+        },
         status=status,
     )
 

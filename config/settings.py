@@ -27,6 +27,22 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+# "embedded" (the default: one machine, no servers needed) or "production" (PostgreSQL, Redis,
+# secrets from the environment, HTTPS-only cookies). Production refuses to start half-configured.
+PROMPTOPS_MODE = os.environ.get("PROMPTOPS_MODE", "embedded")
+PRODUCTION = PROMPTOPS_MODE == "production"
+if PROMPTOPS_MODE not in {"embedded", "production"}:
+    raise ValueError("PROMPTOPS_MODE must be 'embedded' or 'production'.")
+if PRODUCTION:
+    _missing = [
+        name
+        for name in ("SECRET_KEY", "PROMPTOPS_ENCRYPTION_KEY", "DATABASE_URL", "REDIS_URL")
+        if not os.environ.get(name)
+    ]
+    if _missing:
+        raise ValueError("Production mode needs these environment variables: " + ", ".join(_missing))
+
+
 def secret_from_env_or_file(name: str, filename: str, generate) -> str:
     """Production sets the variable; the embedded default keeps a generated value in var/."""
     value = os.environ.get(name)
@@ -239,8 +255,9 @@ CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-if not DEBUG and env_bool("PROMPTOPS_HTTPS", default=False):
+if env_bool("PROMPTOPS_HTTPS", default=PRODUCTION):
     SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))

@@ -15,4 +15,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("workspaces.urls")),
+    path("", include("promptregistry.urls")),
 ]

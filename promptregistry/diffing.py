@@ -55,8 +55,10 @@ SAME_ROLE_BONUS = 0.5
 # Pairing items of a replaced block by similarity is quadratic; past this many candidate pairs
 # (e.g. a 2,000-line prompt rewritten wholesale) we pair them in order instead.
 MAX_PAIRING_CANDIDATES = 2_500
-# Word-level similarity of huge messages would be slow; compare them line by line instead.
-MAX_SIMILARITY_TOKENS = 5_000
+# Word-level matching gets slow on huge texts (seconds for a 30,000-word line). Past this many
+# words, similarity compares whole lines instead; a single line that long therefore shows as
+# deleted + inserted rather than word by word.
+MAX_WORD_DIFF_WORDS = 2_000
 
 
 # --- Tokens -----------------------------------------------------------------------------------
@@ -102,7 +104,7 @@ def similarity(old: str, new: str, floor: float = 0.0) -> float:
     if not old_items and not new_items:
         # Both blank: they differ only in whitespace, which is still "the same line".
         return 1.0
-    if max(len(old_items), len(new_items)) > MAX_SIMILARITY_TOKENS:
+    if max(len(old_items), len(new_items)) > MAX_WORD_DIFF_WORDS:
         old_items, new_items = old.split("\n"), new.split("\n")
     matcher = difflib.SequenceMatcher(None, old_items, new_items)
     if matcher.real_quick_ratio() < floor or matcher.quick_ratio() < floor:
@@ -427,9 +429,7 @@ def _interleave(old_count: int, new_count: int, pairs: Sequence[tuple[int, int]]
     return alignment
 
 
-def _align(
-    old_count: int, new_count: int, score: Callable[[int, int], float | None]
-) -> Alignment:
+def _align(old_count: int, new_count: int, score: Callable[[int, int], float | None]) -> Alignment:
     """Pair the items of a replaced block, keeping order, maximising the summed score.
 
     score(i, j) is None when old item i and new item j must not be paired. This is an LCS
@@ -572,9 +572,7 @@ class _RowBuilder:
 
     def changed(self, old_number: int, new_number: int, old_text: str, new_text: str) -> None:
         pair = _diff_line_pair(old_text, new_text)
-        self.rows.append(
-            Row("changed", Line(old_number, pair.left), Line(new_number, pair.right))
-        )
+        self.rows.append(Row("changed", Line(old_number, pair.left), Line(new_number, pair.right)))
         self.inline.append(InlineLine("changed", old_number, new_number, pair.inline))
         self.lines_added += 1
         self.lines_removed += 1

@@ -163,7 +163,7 @@
         sel.removeAllRanges();
         sel.addRange(range);
       }
-      relabel(btn, labelNode, "Press Ctrl+C");
+      relabel(btn, labelNode, /Mac|iPhone|iPad/.test(navigator.platform || "") ? "Press \u2318C" : "Press Ctrl+C");
       announce("Could not copy automatically. The text is selected; press Control C to copy.");
     });
 

@@ -1,0 +1,178 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from workspaces import audit
+from workspaces.principal import Principal
+
+from .. import cache
+from ..models import Folder, Prompt, PromptAlias, validate_segment
+
+
+def ensure_folder_path(*, principal: Principal, path: str) -> Folder | None:
+    """The folder at `path`, created with its parents when missing ("" is the root: None)."""
+    folder = None
+    if not path:
+        return None
+    built = []
+    for segment in path.split("/"):
+        validate_segment(segment)
+        built.append(segment)
+        full = "/".join(built)
+        found = Folder.objects.filter(workspace=principal.workspace, path=full).first()
+        if found is None:
+            found = Folder(
+                workspace=principal.workspace,
+                parent=folder,
+                name=segment,
+                path=full,
+                created_by=principal.user,
+            )
+            found.full_clean()
+            found.save()
+        folder = found
+    return folder
+
+
+def _check_free(workspace, path: str) -> None:
+    if Folder.objects.filter(workspace=workspace, path=path).exists():
+        raise ValidationError({"name": f"A folder “{path}” already exists here."})
+    if Prompt.objects.alive().filter(workspace=workspace, name=path).exists():
+        raise ValidationError({"name": f"A prompt is already called “{path}”."})
+
+
+@transaction.atomic
+def folder_create(*, principal: Principal, parent: Folder | None, name: str) -> Folder:
+    name = name.strip()
+    try:
+        validate_segment(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from error
+    path = f"{parent.path}/{name}" if parent else name
+    _check_free(principal.workspace, path)
+    folder = Folder(
+        workspace=principal.workspace,
+        parent=parent,
+        name=name,
+        path=path,
+        created_by=principal.user,
+    )
+    folder.full_clean()
+    folder.save()
+    audit.record(principal=principal, action="folder.create", target=folder)
+    return folder
+
+
+def _repath(*, principal: Principal, folder: Folder, new_path: str) -> None:
+    """Move a folder's subtree and the prompts inside to new_path; old names become aliases."""
+    old_prefix = folder.path
+    subtree = list(
+        Folder.objects.select_for_update()
+        .filter(workspace=folder.workspace)
+        .filter(path__startswith=old_prefix + "/")
+    )
+    for child in subtree:
+        child.path = new_path + child.path[len(old_prefix) :]
+    folder.path = new_path
+    Folder.objects.bulk_update([folder, *subtree], ["path"])
+    prompts = list(
+        Prompt.objects.alive()
+        .select_for_update()
+        .filter(workspace=folder.workspace, name__startswith=old_prefix + "/")
+    )
+    for prompt in prompts:
+        old_name = prompt.name
+        prompt.name = new_path + old_name[len(old_prefix) :]
+        PromptAlias.objects.filter(workspace=folder.workspace, name=prompt.name).delete()
+        PromptAlias.objects.update_or_create(
+            workspace=folder.workspace, name=old_name, defaults={"prompt": prompt}
+        )
+    Prompt.objects.bulk_update(prompts, ["name"])
+    cache.invalidate(principal.workspace.pk)
+
+
+@transaction.atomic
+def folder_rename(*, principal: Principal, folder: Folder, name: str) -> Folder:
+    name = name.strip()
+    try:
+        validate_segment(name)
+    except ValidationError as error:
+        raise ValidationError({"name": error.messages}) from error
+    if name == folder.name:
+        return folder
+    before = folder.path
+    new_path = f"{folder.parent.path}/{name}" if folder.parent else name
+    _check_free(folder.workspace, new_path)
+    folder.name = name
+    folder.save(update_fields=["name"])
+    _repath(principal=principal, folder=folder, new_path=new_path)
+    audit.record(
+        principal=principal,
+        action="folder.rename",
+        target=folder,
+        data={"before": {"path": before}, "after": {"path": folder.path}},
+    )
+    return folder
+
+
+@transaction.atomic
+def folder_move(*, principal: Principal, folder: Folder, parent: Folder | None) -> Folder:
+    if parent is not None and (parent.pk == folder.pk or parent.path.startswith(folder.path + "/")):
+        raise ValidationError({"parent": "A folder can't move inside itself."})
+    before = folder.path
+    new_path = f"{parent.path}/{folder.name}" if parent else folder.name
+    if new_path == before:
+        return folder
+    _check_free(folder.workspace, new_path)
+    folder.parent = parent
+    folder.save(update_fields=["parent"])
+    _repath(principal=principal, folder=folder, new_path=new_path)
+    audit.record(
+        principal=principal,
+        action="folder.move",
+        target=folder,
+        data={"before": {"path": before}, "after": {"path": folder.path}},
+    )
+    return folder
+
+
+def folder_contents(folder: Folder) -> dict:
+    """What deleting this folder takes with it, for the confirmation page."""
+    subfolders = Folder.objects.filter(
+        workspace=folder.workspace, path__startswith=folder.path + "/"
+    )
+    prompts = Prompt.objects.alive().filter(
+        workspace=folder.workspace, name__startswith=folder.path + "/"
+    )
+    return {"folders": list(subfolders), "prompts": list(prompts)}
+
+
+@transaction.atomic
+def folder_delete(*, principal: Principal, folder: Folder, confirmed: bool = False) -> None:
+    """Empty folders go at once; with contents only when `confirmed` (prompts soft-deleted)."""
+    contents = folder_contents(folder)
+    if (contents["folders"] or contents["prompts"]) and not confirmed:
+        raise ValidationError("This folder isn't empty: confirm to delete what's inside.")
+    now = timezone.now()
+    for prompt in contents["prompts"]:
+        prompt.deleted_at = now
+        prompt.folder = None
+        prompt.save(update_fields=["deleted_at", "folder"])
+        prompt.aliases.all().delete()
+    Prompt.objects.filter(folder__in=[folder, *contents["folders"]]).update(folder=None)
+    for sub in sorted(contents["folders"], key=lambda f: f.path.count("/"), reverse=True):
+        sub.delete()
+    audit.record(
+        principal=principal,
+        action="folder.delete",
+        target=folder,
+        data={
+            "before": {
+                "path": folder.path,
+                "prompts": [p.name for p in contents["prompts"]],
+                "folders": [f.path for f in contents["folders"]],
+            }
+        },
+    )
+    folder.delete()
+    cache.invalidate(principal.workspace.pk)

@@ -1,0 +1,220 @@
+"""Serving a prompt to a client: name + label or version -> its content, snippets resolved.
+
+Answers are cached per workspace generation (cache.py) and the A/B arm is picked per request,
+after the cache, so a split label still splits. Used by the native API, the Langfuse-compatible
+API and the gateway; the served version is returned so callers can log it.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass, field
+
+from django.core.cache import cache as django_cache
+
+from workspaces.models import Workspace
+
+from . import cache, templating
+from .content import is_placeholder
+from .models import LATEST, PRODUCTION, Folder, Label, Prompt, PromptVersion
+from .snippet_refs import prompt_named, resolve_snippets
+
+CACHE_SECONDS = 300
+
+
+class PromptNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServedVersion:
+    """Everything a client needs about the version it was served (plain data: cacheable)."""
+
+    prompt_id: int
+    name: str
+    kind: str
+    type: str
+    number: int
+    template_format: str
+    content: dict
+    config: dict
+    commit_message: str
+    labels: list[str]
+    tags: list[str]
+    created_at: str
+    updated_at: str
+    created_by: str
+    served_label: str | None
+    # The roles a caller must hold to see this prompt (its own and its folders' restrictions):
+    # checked by access.may_see_with_roles before anything is returned.
+    required_view_roles: list[str] = field(default_factory=list)
+
+    @property
+    def is_active(self) -> bool:
+        return PRODUCTION in self.labels
+
+
+def _pick_arm(label: dict, seed: str | None) -> int:
+    """Stable per caller when a seed (session or user id) is given, random otherwise."""
+    if not label.get("split_number"):
+        return label["number"]
+    if seed:
+        digest = hashlib.sha256(f"{label['prompt_id']}:{label['name']}:{seed}".encode()).digest()
+        bucket = int.from_bytes(digest[:4], "big") % 100
+    else:
+        bucket = secrets.randbelow(100)
+    return label["split_number"] if bucket < label["split_percent"] else label["number"]
+
+
+def _labels_by_number(prompt: Prompt) -> dict[int, list[str]]:
+    by_number: dict[int, list[str]] = {}
+    for label in prompt.labels.select_related("version", "split_version"):
+        by_number.setdefault(label.version.number, []).append(label.name)
+    by_number.setdefault(prompt.latest_version_number, []).append(LATEST)
+    return by_number
+
+
+def _resolve_content(
+    workspace: Workspace, prompt: Prompt, version: PromptVersion, resolve: bool
+) -> dict:
+    if not resolve:
+        return version.content
+    if "text" in version.content:
+        return {
+            "text": resolve_snippets(
+                workspace=workspace, name=prompt.name, text=version.content["text"]
+            )
+        }
+    messages = []
+    for message in version.content["messages"]:
+        if is_placeholder(message):
+            messages.append(message)
+        else:
+            messages.append(
+                {
+                    **message,
+                    "content": resolve_snippets(
+                        workspace=workspace, name=prompt.name, text=message["content"]
+                    ),
+                }
+            )
+    return {"messages": messages}
+
+
+def _build(
+    workspace: Workspace, prompt: Prompt, number: int, served_label: str | None, resolve: bool
+) -> ServedVersion | None:
+    version = (
+        PromptVersion.objects.select_related("author", "author_api_key")
+        .filter(prompt=prompt, number=number)
+        .first()
+    )
+    if version is None:
+        return None
+    labels = _labels_by_number(prompt).get(number, [])
+    required = [prompt.view_role] if prompt.view_role else []
+    if prompt.folder_id:
+        required += list(
+            Folder.objects.filter(workspace=workspace, path__in=prompt.folder.ancestor_paths())
+            .exclude(view_role="")
+            .values_list("view_role", flat=True)
+        )
+    return ServedVersion(
+        prompt_id=prompt.pk,
+        name=prompt.name,
+        kind=prompt.kind,
+        type=prompt.type,
+        number=number,
+        template_format=version.template_format,
+        content=_resolve_content(workspace, prompt, version, resolve),
+        config=version.config,
+        commit_message=version.commit_message,
+        labels=sorted(labels),
+        tags=sorted(prompt.tags.values_list("name", flat=True)),
+        created_at=version.created_at.isoformat(),
+        updated_at=prompt.updated_at.isoformat(),
+        created_by=version.author_label,
+        served_label=served_label,
+        required_view_roles=required,
+    )
+
+
+def _label_row(prompt: Prompt, label_name: str) -> dict | None:
+    if label_name == LATEST:
+        return {"prompt_id": prompt.pk, "name": LATEST, "number": prompt.latest_version_number}
+    label = (
+        Label.objects.filter(prompt=prompt, name=label_name)
+        .select_related("version", "split_version")
+        .first()
+    )
+    if label is None:
+        return None
+    return {
+        "prompt_id": prompt.pk,
+        "name": label.name,
+        "number": label.version.number,
+        "split_number": label.split_version.number if label.has_split else None,
+        "split_percent": label.split_percent,
+    }
+
+
+def serve(
+    workspace: Workspace,
+    name: str,
+    *,
+    label: str | None = None,
+    version: int | None = None,
+    seed: str | None = None,
+    resolve: bool = True,
+) -> ServedVersion:
+    """Raises PromptNotFound; template errors of snippet resolution propagate (TemplateError)."""
+    generation = cache.generation(workspace.pk)
+    if version is None and label is None:
+        label = PRODUCTION
+    name_key = hashlib.sha256(name.encode()).hexdigest()[:32]
+    base = f"serve:{workspace.pk}:{generation}:{name_key}:{int(resolve)}"
+    if version is not None:
+        return _cached(
+            f"{base}:v{version}", lambda: _serve_number(workspace, name, version, None, resolve)
+        )
+    route = django_cache.get(f"{base}:label:{label}")
+    if route is None:
+        prompt = prompt_named(workspace, name)
+        route = _label_row(prompt, label) if prompt else None
+        if route is None:
+            raise PromptNotFound(f"No version of “{name}” has the label “{label}”.")
+        route = {**route, "name": label, "prompt_name": prompt.name}
+        django_cache.set(f"{base}:label:{label}", route, CACHE_SECONDS)
+    number = _pick_arm(route, seed)
+    return _cached(
+        f"{base}:v{number}:{label}", lambda: _serve_number(workspace, name, number, label, resolve)
+    )
+
+
+def _serve_number(workspace, name, number, label, resolve) -> ServedVersion:
+    prompt = prompt_named(workspace, name)
+    served = _build(workspace, prompt, number, label, resolve) if prompt else None
+    if served is None:
+        raise PromptNotFound(f"“{name}” has no version {number}.")
+    return served
+
+
+def _cached(key: str, build) -> ServedVersion:
+    served = django_cache.get(key)
+    if served is None:
+        served = build()
+        django_cache.set(key, served, CACHE_SECONDS)
+    return served
+
+
+def render_served(
+    served: ServedVersion, variables: dict, placeholders: dict | None = None
+) -> str | list[dict]:
+    """The served version filled with variables (one engine for every format)."""
+    if served.type == Prompt.Type.TEXT:
+        return templating.render(served.content["text"], served.template_format, variables)
+    return templating.render_messages(
+        served.content["messages"],
+        served.template_format,
+        variables,
+        placeholders=placeholders or {},
+    )
