@@ -82,7 +82,8 @@ items, Jinja's sandbox rule), repetition (``'a' * n``), exponentiation,
 concatenation (``+``, ``~``), ``%`` and ``str.format`` widths, ``join`` and
 ``replace``, and the size of each ``{{ value }}`` written out. An integer
 argument larger than the output limit passed to any function, method or filter
-is refused, which covers widths such as ``center(10**9)`` or ``indent(10**9)``.
+other than ``range()`` is refused, which covers widths such as
+``center(10**9)`` or ``indent(10**9)``.
 These checks bound the size of each single value; they do not bound the total
 memory a template may allocate during its time budget, so workers that render
 templates from untrusted authors should also run with an OS memory limit.
@@ -227,7 +228,9 @@ def variables(template: str, fmt: TemplateFormatLike = DEFAULT_FORMAT) -> list[s
     """
     fmt = _coerce_format(fmt)
     if fmt is TemplateFormat.JINJA2:
-        return _jinja_variables(_mask_references(template)[0])
+        source = _mask_references(template)[0]
+        _compile_jinja(source)  # reports errors parsing alone misses, e.g. unknown filters
+        return _jinja_variables(source)
     return _unique(piece.name for piece in _parse(template, fmt) if isinstance(piece, _Field))
 
 
@@ -295,7 +298,8 @@ def render_messages(
     messages raises :class:`MissingPlaceholdersError`, unless
     ``allow_missing_placeholders`` is true (previews), in which case it is kept
     in the result as it was. Missing variables are collected across all
-    messages into one :class:`MissingVariablesError`.
+    messages into one :class:`MissingVariablesError`. Jinja2 ``limits`` apply
+    to each message separately.
     """
     placeholders = placeholders or {}
     result: list[dict[str, Any]] = []

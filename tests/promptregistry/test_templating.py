@@ -3,6 +3,7 @@
 Pure Python: none of these tests touch the database.
 """
 
+import sys
 import threading
 import time
 
@@ -21,6 +22,7 @@ from promptregistry.templating import (
     TemplateSyntaxError,
     VariableReport,
     check_variables,
+    engine,
     message_placeholders,
     message_variables,
     render,
@@ -139,6 +141,11 @@ def test_jinja2_syntax_error_carries_the_line_number():
         render("line one\n{% for x in items %}\nno end", JINJA2, {"items": []})
     assert raised.value.lineno is not None
     assert "endfor" in str(raised.value)
+
+
+def test_jinja2_unknown_filters_are_reported_when_listing_variables():
+    with pytest.raises(TemplateSyntaxError, match="shout"):
+        variables("{{ name|shout }}", JINJA2)
 
 
 def test_jinja2_runtime_failures_become_render_errors():
@@ -357,6 +364,22 @@ def test_a_runaway_render_in_one_thread_does_not_affect_renders_in_others():
         assert render(loop, JINJA2, {"items": [1, 2, 3]}) == "123"
     thread.join(timeout=5)
     assert outcome == [TemplateLimitError]
+
+
+def test_the_time_limit_still_works_when_sys_monitoring_is_unavailable(monkeypatch):
+    # Debuggers, profilers and coverage tools can take every sys.monitoring id.
+    monkeypatch.setattr(engine._LoopGuard, "_claim_tool_id", lambda self: None)
+    monkeypatch.setattr(engine, "_loop_guard", engine._LoopGuard())
+    engine._compile_jinja.cache_clear()
+    trace_before = sys.gettrace()
+    try:
+        runaway = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+        with pytest.raises(TemplateLimitError):
+            render(runaway, JINJA2, {}, limits=RenderLimits(timeout_seconds=0.2))
+        assert render("{% for i in range(3) %}{{ i }}{% endfor %}", JINJA2, {}) == "012"
+        assert sys.gettrace() is trace_before
+    finally:
+        engine._compile_jinja.cache_clear()
 
 
 def test_ordinary_templates_render_well_within_the_limits():
