@@ -1,5 +1,8 @@
 # PromptOps: `make run` (the product on the embedded default) and `make test` (the suite).
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+# This machine's pip configuration names local mirrors that may be absent: hide that noise only.
+QUIET_PIP := 2>&1 | { grep -v "is ignored: it is neither a file nor a directory" || true; }
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip --disable-pip-version-check -q
@@ -31,13 +34,13 @@ $(VENV)/bin/python:
 
 $(VENV)/.installed-base: requirements/base.txt pyproject.toml | $(VENV)/bin/python
 	@echo "Installing locked dependencies"
-	@$(PIP) install -r requirements/base.txt
-	@$(PIP) install --no-deps -e .
+	@$(PIP) install -r requirements/base.txt $(QUIET_PIP)
+	@$(PIP) install --no-deps -e . $(QUIET_PIP)
 	@touch $@
 
 $(VENV)/.installed-test: requirements/test.txt pyproject.toml $(VENV)/.installed-base
 	@echo "Installing locked test dependencies"
-	@$(PIP) install -r requirements/test.txt
+	@$(PIP) install -r requirements/test.txt $(QUIET_PIP)
 	@touch $@
 
 install: $(VENV)/.installed-base

@@ -1,17 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from workspaces.models import Membership
-
 from .models import User
-
-
-class MembershipInline(admin.TabularInline):
-    model = Membership
-    extra = 0
-    fields = ["workspace", "role", "created_at"]
-    readonly_fields = ["created_at"]
-    autocomplete_fields = ["workspace"]
 
 
 @admin.register(User)
@@ -21,7 +11,6 @@ class UserAdmin(BaseUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active"]
     search_fields = ["email", "name"]
     readonly_fields = ["last_login", "date_joined"]
-    inlines = [MembershipInline]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
         ("Profile", {"fields": ["name"]}),

@@ -3,14 +3,15 @@
 Redis in production so every web process sees the same counters.
 """
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 
-from workspaces.models import hash_token
-
 
 def _keys(email: str, ip: str | None) -> list[str]:
-    keys = [f"signin-fail:acct:{hash_token(email.strip().lower())}"]
+    digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    keys = [f"signin-fail:acct:{digest}"]
     if ip:
         keys.append(f"signin-fail:ip:{ip}")
     return keys

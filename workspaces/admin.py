@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from accounts.admin import UserAdmin
+from accounts.models import User
+
 from .models import ApiKey, AuditEvent, Invitation, Membership, Workspace
 
 
@@ -106,3 +109,21 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+class UserMembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ["workspace", "role", "created_at"]
+    readonly_fields = ["created_at"]
+    autocomplete_fields = ["workspace"]
+
+
+class UserWithMembershipsAdmin(UserAdmin):
+    """The accounts admin, plus the workspaces each user belongs to (workspaces -> accounts)."""
+
+    inlines = [UserMembershipInline]
+
+
+admin.site.unregister(User)
+admin.site.register(User, UserWithMembershipsAdmin)
