@@ -1,0 +1,30 @@
+"""`make bench`: run every bench/bench_*.py module's run() and print its results.
+
+Each benchmark measures PromptOps against a peer in the same run and reports the ratio, so
+results compare across machines; nothing here is a pass/fail test.
+"""
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import django
+
+
+def main() -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+    only = sys.argv[1:]
+    for path in sorted(Path(__file__).parent.glob("bench_*.py")):
+        if only and path.stem not in only:
+            continue
+        module = importlib.import_module(f"bench.{path.stem}")
+        print(f"== {path.stem}: {module.__doc__.strip().splitlines()[0]}")
+        for line in module.run():
+            print(f"   {line}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
