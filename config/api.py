@@ -1,9 +1,12 @@
 """The native JSON API at /api/v1/: one NinjaAPI, each app contributes a router."""
 
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from promptregistry.api import router as prompt_router
+from promptregistry.api_export import router as export_router
 from workspaces.api import router as workspace_router
 from workspaces.api_auth import ApiKeyAuth
 from workspaces.api_errors import ApiError, api_error_handler, error_response
@@ -28,6 +31,18 @@ def _unauthenticated(request, exc) -> JsonResponse:
     )
 
 
+# workspaces.access raises these for endpoints too: another workspace's object is a 404, a role
+# too low a 403, both in the error shape (ninja's defaults are {"detail"} and an HTML 403).
+@api.exception_handler(Http404)
+def _not_found(request, exc: Http404) -> JsonResponse:
+    return error_response(404, "not_found", str(exc) or "Not found.")
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc: PermissionDenied) -> JsonResponse:
+    return error_response(403, "forbidden", str(exc) or "Your key may not do this.")
+
+
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError) -> JsonResponse:
     first = exc.errors[0] if exc.errors else {}
@@ -44,3 +59,5 @@ def _http_error(request, exc: HttpError) -> JsonResponse:
 
 
 api.add_router("/", workspace_router)
+api.add_router("/", export_router)
+api.add_router("/prompts", prompt_router)

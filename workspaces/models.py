@@ -164,8 +164,13 @@ class ApiKey(models.Model):
     public_key = models.CharField(max_length=64, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     secret_prefix = models.CharField(max_length=16, editable=False)
+    # Blank for keys an operator creates with manage.py create_api_key.
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -195,7 +200,11 @@ class ApiKey(models.Model):
 
 
 class AuditEventQuerySet(models.QuerySet):
+    # Deleting a workspace still cascades: the deletion collector uses the base manager.
     def update(self, **kwargs):
+        raise TypeError("Audit events are append-only.")
+
+    def delete(self):
         raise TypeError("Audit events are append-only.")
 
 

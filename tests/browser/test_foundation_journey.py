@@ -140,7 +140,9 @@ def test_first_person_invites_a_second_who_sees_the_role_limits(new_context, liv
         "member.role_change",
         "api_key.create",
     ):
-        expect(log.locator("code", has_text=re.compile(rf"^{re.escape(action)}$")).first).to_be_visible()
+        expect(
+            log.locator("code", has_text=re.compile(rf"^{re.escape(action)}$")).first
+        ).to_be_visible()
 
     # Sign out.
     owner.get_by_role("button", name="Sign out").click()

@@ -54,3 +54,23 @@ def initials(user) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key, "")
+
+
+def _display(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value) or "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+@register.filter
+def audit_changes(event) -> list[tuple[str, str | None, str | None]]:
+    """An audit event's before/after data as (field, before, after) rows for people to read."""
+    before = event.data.get("before") or {}
+    after = event.data.get("after") or {}
+    keys = list(dict.fromkeys([*before, *after]))
+    return [(key.replace("_", " "), _display(before.get(key)), _display(after.get(key)))
+            for key in keys]

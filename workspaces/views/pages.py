@@ -12,7 +12,7 @@ from .. import access, services
 from ..forms import WorkspaceCreateForm, WorkspaceSettingsForm
 from ..models import Invitation
 from ..principal import WorkspaceRequest
-from ..roles import Action
+from ..roles import Action, Role
 from .helpers import apply_validation_error
 
 
