@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -8,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import throttle
 from .forms import ProfileForm, SignInForm, SignUpForm
 from .models import User
 from .services import user_create
@@ -47,6 +49,15 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         },
         status=status,
     )
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view; a new password also lifts the account's sign-in block (SIGN_IN_BLOCKED
+    tells a blocked person to reset their password)."""
+
+    def form_valid(self, form):
+        throttle.clear(form.user.email)
+        return super().form_valid(form)
 
 
 @require_POST

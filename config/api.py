@@ -46,7 +46,10 @@ def _forbidden(request, exc: PermissionDenied) -> JsonResponse:
 @api.exception_handler(ValidationError)
 def _invalid(request, exc: ValidationError) -> JsonResponse:
     first = exc.errors[0] if exc.errors else {}
-    location = [str(part) for part in first.get("loc", []) if part not in ("body", "query", "path")]
+    loc = list(first.get("loc", []))
+    if len(loc) > 2 and loc[0] == "body":
+        del loc[1]  # the view's parameter name ("payload"), not a field the client sent
+    location = [str(part) for part in loc if part not in ("body", "query", "path")]
     return error_response(
         400, "invalid_request", first.get("msg", "Invalid request."), ".".join(location) or None
     )
@@ -54,7 +57,13 @@ def _invalid(request, exc: ValidationError) -> JsonResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError) -> JsonResponse:
-    codes = {403: "forbidden", 404: "not_found", 405: "method_not_allowed", 409: "conflict"}
+    codes = {
+        400: "invalid_request",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+    }
     return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc))
 
 

@@ -40,7 +40,9 @@ if PRODUCTION:
         if not os.environ.get(name)
     ]
     if _missing:
-        raise ValueError("Production mode needs these environment variables: " + ", ".join(_missing))
+        raise ValueError(
+            "Production mode needs these environment variables: " + ", ".join(_missing)
+        )
 
 
 def secret_from_env_or_file(name: str, filename: str, generate) -> str:

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from promptregistry.api_langfuse import langfuse_api
+
 from . import health
 from .api import api
 
@@ -13,6 +15,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("api/public/", langfuse_api.urls),
     path("accounts/", include("accounts.urls")),
     path("", include("workspaces.urls")),
     path("", include("promptregistry.urls")),

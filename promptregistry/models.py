@@ -67,7 +67,7 @@ class Restrictable(models.Model):
 class Folder(Restrictable):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="folders")
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="children"
     )
     name = models.CharField(max_length=100, validators=[validate_segment])
     # Denormalised full path ("support/billing"): prompt names and restrictions match on it.
@@ -122,7 +122,7 @@ class Prompt(Restrictable):
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="prompts")
     folder = models.ForeignKey(
-        Folder, on_delete=models.PROTECT, null=True, blank=True, related_name="prompts"
+        Folder, on_delete=models.RESTRICT, null=True, blank=True, related_name="prompts"
     )
     name = models.CharField(max_length=255, help_text="Full path, e.g. support/triage.")
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.PROMPT)
@@ -247,10 +247,10 @@ class Label(models.Model):
 
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="labels")
     name = models.CharField(max_length=36, validators=[validate_label])
-    version = models.ForeignKey(PromptVersion, on_delete=models.PROTECT, related_name="labels")
+    version = models.ForeignKey(PromptVersion, on_delete=models.RESTRICT, related_name="labels")
     # A/B split: `split_percent` of traffic goes to `split_version`, the rest to `version`.
     split_version = models.ForeignKey(
-        PromptVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        PromptVersion, on_delete=models.RESTRICT, null=True, blank=True, related_name="+"
     )
     split_percent = models.PositiveSmallIntegerField(default=0)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -30,6 +30,14 @@ class WorkspaceAdmin(admin.ModelAdmin):
     def member_count(self, obj: Workspace) -> int:
         return obj._members
 
+    def get_deleted_objects(self, objs, request):
+        # Everything in a workspace goes with it. Records whose own admin is read-only (audit
+        # events, saved versions, label history) would otherwise block deleting any workspace
+        # with a history; deleting the workspace is the one way they may go.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        perms_needed.clear()
+        return deleted, counts, perms_needed, protected
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):

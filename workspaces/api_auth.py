@@ -8,11 +8,13 @@ import base64
 import binascii
 from datetime import timedelta
 
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .models import ApiKey, hash_token
+from .models import ApiKey, Membership, hash_token
 from .principal import Principal
+from .roles import Role, lower_role
 
 # last_used_at is a hint for humans; writing it on every request would serialise traffic.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -38,8 +40,12 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
     public, secret = _credentials(request)
     if not secret:
         return None
+    creator_role = Membership.objects.filter(
+        workspace=OuterRef("workspace"), user=OuterRef("created_by")
+    ).values("role")[:1]
     api_key = (
         ApiKey.objects.select_related("workspace")
+        .annotate(creator_role=Subquery(creator_role))
         .filter(secret_hash=hash_token(secret), revoked_at__isnull=True)
         .first()
     )
@@ -48,7 +54,12 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    return Principal.for_api_key(api_key)
+    # A key never does more than the person who made it may do today: demoting (or removing)
+    # its creator narrows the key at once. Keys made by operators (no creator) keep their role.
+    role = api_key.role
+    if api_key.created_by_id is not None:
+        role = lower_role(role, api_key.creator_role or Role.VIEWER)
+    return Principal(workspace=api_key.workspace, role=role, api_key=api_key)
 
 
 class ApiKeyAuth:

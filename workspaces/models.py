@@ -159,7 +159,8 @@ class ApiKey(models.Model):
         max_length=10,
         choices=Role.choices,
         default=Role.EDITOR,
-        help_text="The most this key may do. It never exceeds its creator's role.",
+        help_text="The most this key may do. It never exceeds its creator's current role, and "
+        "can only read once its creator has left the workspace.",
     )
     public_key = models.CharField(max_length=64, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -27,3 +27,9 @@ def field_error(response: HttpResponse, name: str) -> str:
     if not errors:
         return ""
     return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", errors.group(1)).split()))
+
+
+def words(response: HttpResponse) -> str:
+    """The visible words of the page, tags removed and spaces collapsed."""
+    spaced = " ".join(re.sub(r"<[^>]+>", " ", text(response)).split())
+    return re.sub(r" ([.,;:!?])", r"\1", spaced)

@@ -61,3 +61,26 @@ def test_an_unknown_email_sees_the_same_check_your_email_page(client, alice):
     assert "Check your email" in text(unknown)
     assert text(known) == text(unknown)
     assert len(mail.outbox) == 1
+
+
+def test_resetting_the_password_lifts_the_sign_in_block(client, alice, settings):
+    settings.SIGN_IN_MAX_FAILURES = 2
+    sign_in = reverse("accounts:sign-in")
+    for n in range(2):
+        client.post(
+            sign_in, {"email": "alice@example.com", "password": "wrong"}, REMOTE_ADDR=f"10.0.0.{n}"
+        )
+    blocked = client.post(
+        sign_in, {"email": "alice@example.com", "password": "x"}, REMOTE_ADDR="10.0.1.1"
+    )
+    assert "or reset your password" in text(blocked)
+
+    client.post(RESET, {"email": "alice@example.com"})
+    set_password_url = client.get(reset_link(mail.outbox[0]), follow=True).redirect_chain[-1][0]
+    client.post(set_password_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    response = client.post(
+        sign_in, {"email": "alice@example.com", "password": NEW_PASSWORD}, REMOTE_ADDR="10.0.2.1"
+    )
+
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session

@@ -6,7 +6,11 @@ from tests.accounts.html import field_error, field_html, text
 from tests.factories import UserFactory
 
 SIGN_UP = reverse("accounts:sign-up")
-GOOD = {"name": "Olivia Operator", "email": "olivia@example.com", "password": "plum tree 42 lantern"}
+GOOD = {
+    "name": "Olivia Operator",
+    "email": "olivia@example.com",
+    "password": "plum tree 42 lantern",
+}
 
 
 @pytest.fixture

@@ -72,5 +72,6 @@ def audit_changes(event) -> list[tuple[str, str | None, str | None]]:
     before = event.data.get("before") or {}
     after = event.data.get("after") or {}
     keys = list(dict.fromkeys([*before, *after]))
-    return [(key.replace("_", " "), _display(before.get(key)), _display(after.get(key)))
-            for key in keys]
+    return [
+        (key.replace("_", " "), _display(before.get(key)), _display(after.get(key))) for key in keys
+    ]

@@ -89,10 +89,15 @@ def workspace_settings(request: WorkspaceRequest, slug: str) -> HttpResponse:
             )
             messages.success(request, "Workspace settings saved.")
             return redirect("workspaces:settings", workspace.slug)
+    # The last owner can't leave (services.membership_remove): the page says so instead.
+    sole_owner = (
+        request.principal.role == Role.OWNER
+        and not workspace.memberships.owners().exclude(user=request.user).exists()
+    )
     return render(
         request,
         "workspaces/settings.html",
-        {"nav_section": "settings", "form": form},
+        {"nav_section": "settings", "form": form, "sole_owner": sole_owner},
         status=400 if form.errors else 200,
     )
 
