@@ -1,5 +1,6 @@
 """Writes of the prompt registry. Each public function is atomic, validated and audited."""
 
+from .access import access_update, alias_delete, check_may_write_in, grants_for
 from .comments import comment_create, comment_delete, comment_update
 from .drafts import draft_discard, draft_save
 from .folders import folder_create, folder_delete, folder_move, folder_rename
@@ -15,6 +16,10 @@ from .prompts import (
 )
 
 __all__ = [
+    "access_update",
+    "alias_delete",
+    "check_may_write_in",
+    "grants_for",
     "StaleVersionError",
     "comment_create",
     "comment_delete",

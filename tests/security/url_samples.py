@@ -64,6 +64,9 @@ PUBLIC: dict[str, str] = {
     "api-v1:openapi-json": "the API's public description; no workspace data",
     "api-v1:openapi-view": "the API's docs page; no workspace data",
     "api-v1:api-root": "django-ninja's root marker, always 404",
+    "api-public:openapi-json": "the Langfuse-compatible API's description; no workspace data",
+    "api-public:openapi-view": "the Langfuse-compatible API's docs page; no workspace data",
+    "api-public:api-root": "django-ninja's root marker, always 404",
     "admin:login": "the operator console's way in",
     "admin:logout": "ends an operator session; anonymous visitors are sent to the login page",
 }
@@ -91,16 +94,33 @@ VIEWER_WRITES: dict[str, str] = {
     "workspaces:create": "creating a workspace of one's own needs no role anywhere",
     "accounts:profile": "one's own profile",
     "accounts:password-change": "one's own password",
+    "api-v1:prompt_render": "rendering only reads: POST because the variables travel in a body",
 }
 
 # JSON bodies for API writes, by route: django-ninja validates the body before the endpoint
 # runs, so without a valid body the walk can't reach (and prove) the endpoint's access check.
 BodyBuilder = Callable[["SampleSource"], dict[str, Any]]
-API_BODIES: dict[str, BodyBuilder] = {}
+API_BODIES: dict[str, BodyBuilder] = {
+    "api-v1:prompt_list": lambda s: {"name": "walk/new", "type": "text", "content": {"text": "Hi"}},
+    "api-v1:version_list": lambda s: {"content": {"messages": [{"role": "user", "content": "Hi"}]}},
+    "api-v1:prompt_render": lambda s: {"variables": {"company": "Acme", "question": "Why?"}},
+    "api-v1:label_move": lambda s: {"version": 1},
+    "api-public:prompt_list": lambda s: {"name": "walk/new", "prompt": "Hi {{name}}"},
+    "api-public:version_update": lambda s: {"newLabels": ["staging"]},
+    "api-public:legacy_prompt_get": lambda s: {"name": "walk/legacy", "prompt": "Hi"},
+}
+
+# Query strings for API routes that need one to do their job (the walk appends it to the URL).
+API_QUERIES: dict[str, Callable[["SampleSource"], str]] = {
+    "api-public:legacy_prompt_get": lambda s: "name=" + _prompt(s).name,
+}
 
 # Path prefixes of the JSON APIs (anonymous: 401 JSON) and of the operator console (anonymous
 # and non-staff: redirect to its login). django-ninja views count as API wherever they are.
 API_PREFIXES: tuple[str, ...] = ("api/",)
+# API routes that answer errors in Langfuse's shape {"message", "error": "LangfuseNotFoundError"}
+# (docs/api.md) rather than the native {"error": {"code", "message"}}.
+LANGFUSE_PREFIXES: tuple[str, ...] = ("api/public/",)
 ADMIN_PREFIXES: tuple[str, ...] = ("admin/",)
 
 
@@ -261,7 +281,41 @@ def _uidb64(s: SampleSource) -> str:
     return urlsafe_base64_encode(force_bytes(s.tenant.editor.pk))
 
 
-# promptregistry, gateway, ...: add your app's samples here (see the module docstring).
+# promptregistry: prompt names (HTML pages and both prompt APIs), labels, Langfuse's versions
+
+
+def _prompt(s: SampleSource):
+    from tests.promptregistry.factories import make_prompt
+
+    # Chat, {{company}} and {{question}}, released to production: every reader can serve it.
+    return s.once("prompt", lambda ws: make_prompt(ws, "support/welcome", labels=["production"]))
+
+
+@sample("name")
+def _prompt_name(s: SampleSource) -> str:
+    return _prompt(s).name  # a slash exercises the <path:name> converters
+
+
+@sample("label", tenant=False)
+def _label(s: SampleSource) -> str:
+    return "production"
+
+
+@sample("version")
+def _langfuse_version(s: SampleSource) -> int:
+    # /api/public/v2/prompts/<name>/versions/<version>: PATCH updates version 1 of the prompt,
+    # GET and DELETE read the whole path as a prompt name (as Langfuse does), so it exists too.
+    from tests.promptregistry.factories import make_prompt
+
+    prompt = _prompt(s)
+    s.once(
+        "prompt-named-like-a-version",
+        lambda ws: make_prompt(ws, f"{prompt.name}/versions/1", labels=["production"]),
+    )
+    return 1
+
+
+# gateway, ...: add your app's samples here (see the module docstring).
 
 
 # the operator console (/admin/): staff only, so the values only need to resolve

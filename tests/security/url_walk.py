@@ -266,7 +266,9 @@ class Walker:
             sample = table[name]
             owner = workspace_of if sample.selects_workspace and workspace_of else tenant
             values[name] = sample.build(self._source(route, owner))
-        return build_url(route, values, self.urlconf)
+        url = build_url(route, values, self.urlconf)
+        query = declared.API_QUERIES.get(route.id)
+        return f"{url}?{query(self._source(route, tenant))}" if query else url
 
     def tenant_kwargs(self, route: Route) -> list[str]:
         table = self._table(route)
@@ -391,6 +393,8 @@ class Walker:
         if not accepted:
             self._find(route, "api-anonymous", "some accepted method", "405 for every method")
         acme, globex = self.world.acme, self.world.globex
+        langfuse = route.pattern.startswith(declared.LANGFUSE_PREFIXES)
+        _api_error = _langfuse_error if langfuse else _native_error
         for method in accepted:
             answer = self.send(route, "api-anonymous", self.anonymous, method, url)
             ok = _api_error(answer, 401, "unauthenticated")
@@ -442,7 +446,17 @@ def _redirects_to(answer: Answer, path: str, next_url: str) -> bool:
     return location.path == path and [unquote(n) for n in nexts] == [unquote(next_url)]
 
 
-def _api_error(answer: Answer, status: int, code: str) -> bool:
+def _langfuse_error(answer: Answer, status: int, code: str) -> bool:
+    """Langfuse's shape: {"message": str, "error": "LangfuseNotFoundError" | ...}."""
+    body = answer.json if isinstance(answer.json, dict) else {}
+    return (
+        answer.status == status
+        and isinstance(body.get("message"), str)
+        and isinstance(body.get("error"), str)
+    )
+
+
+def _native_error(answer: Answer, status: int, code: str) -> bool:
     error = answer.json.get("error") if isinstance(answer.json, dict) else None
     return (
         answer.status == status
