@@ -16,13 +16,16 @@ urlpatterns = [
     path("w/<slug:slug>/prompts/export/", export.export_zip, name="export"),
     # /w/<slug>/folders/
     path("w/<slug:slug>/folders/new/", folders.folder_create, name="folder-create"),
-    path("w/<slug:slug>/folders/<path:path>/-/rename/", folders.folder_rename,
-         name="folder-rename"),
+    path(
+        "w/<slug:slug>/folders/<path:path>/-/rename/", folders.folder_rename, name="folder-rename"
+    ),
     path("w/<slug:slug>/folders/<path:path>/-/move/", folders.folder_move, name="folder-move"),
-    path("w/<slug:slug>/folders/<path:path>/-/delete/", folders.folder_delete,
-         name="folder-delete"),
-    path("w/<slug:slug>/folders/<path:path>/-/access/", folders.folder_access,
-         name="folder-access"),
+    path(
+        "w/<slug:slug>/folders/<path:path>/-/delete/", folders.folder_delete, name="folder-delete"
+    ),
+    path(
+        "w/<slug:slug>/folders/<path:path>/-/access/", folders.folder_access, name="folder-access"
+    ),
     path("w/<slug:slug>/folders/<path:path>/", folders.folder_detail, name="folder"),
     # /w/<slug>/p/<name>/-/...: one prompt
     path(P + "settings/", prompts.prompt_settings, name="prompt-settings"),
@@ -39,8 +42,7 @@ urlpatterns = [
     path(P + "versions/<int:number>/restore/", history.version_restore, name="version-restore"),
     path(P + "versions/<int:number>/comments/", history.comment_create, name="comment-create"),
     path(P + "comments/<int:comment_id>/edit/", history.comment_edit, name="comment-edit"),
-    path(P + "comments/<int:comment_id>/delete/", history.comment_delete,
-         name="comment-delete"),
+    path(P + "comments/<int:comment_id>/delete/", history.comment_delete, name="comment-delete"),
     path(P + "labels/", labels.label_list, name="labels"),
     path(P + "labels/move/", labels.label_move, name="label-move"),
     path(P + "labels/<str:label>/split/", labels.label_split, name="label-split"),

@@ -5,6 +5,8 @@ change applied, nothing saved); static/js/editor.js makes the same buttons insta
 htmx refreshes the preview and keeps the draft while the author types.
 """
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,7 +20,7 @@ from workspaces import access
 from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
 
-from .. import editor_state, selectors, services
+from .. import editor_analysis, editor_state, selectors, services
 from ..editor_state import EditorState
 from ..forms_editor import FORMAT_HELP, TEMPLATE_FORMATS, ConfigForm, SaveForm
 from ..models import Draft, Prompt
@@ -44,17 +46,21 @@ def prompt_edit(request: WorkspaceRequest, slug: str, name: str) -> HttpResponse
     if op.name in ("save", "save-over"):
         return _save(request, prompt, state, over=op.name == "save-over")
     result = editor_state.apply_op(state, op, request.POST, _snippet_names(request, prompt))
+    _keep_draft(request, prompt, result.state)  # without JavaScript there is no autosave
     return _editor(request, prompt, result.state, focus=result.focus, op_problem=result.problem)
 
 
-def _save(request: WorkspaceRequest, prompt: Prompt, state: EditorState, over: bool):
+def _save(
+    request: WorkspaceRequest, prompt: Prompt, state: EditorState, over: bool
+) -> HttpResponse:
     save_form = SaveForm(request.POST)
     config_form = ConfigForm(state.config_fields)
     newer = _int_or_none(request.POST.get("newer_number"))
     if over and newer is not None:
         state.base_number = newer  # the author has seen the newer version and saves on top
-    analysis = editor_state.analyse(prompt, state)
+    analysis = editor_analysis.analyse(prompt, state)
     general, conflict = [], None
+    # Both forms are checked (no short-circuit), so every error shows at once.
     if save_form.is_valid() & config_form.is_valid() and not analysis.errors:
         try:
             version = services.prompt_version_create(
@@ -67,7 +73,7 @@ def _save(request: WorkspaceRequest, prompt: Prompt, state: EditorState, over: b
                 base_number=state.base_number,
             )
         except services.StaleVersionError as stale:
-            diff = editor_state.conflict_diff(stale.newer, state, config_form.merged_config)
+            diff = editor_analysis.conflict_diff(stale.newer, state, config_form.merged_config)
             conflict = {
                 "newer": stale.newer,
                 "diff": diff,
@@ -75,13 +81,14 @@ def _save(request: WorkspaceRequest, prompt: Prompt, state: EditorState, over: b
             }
         except ValidationError as error:
             forms = {"config": config_form, "commit_message": save_form}
-            general = editor_state.place_errors(error, analysis, forms)
+            general = editor_analysis.place_errors(error, analysis, forms)
         else:
             services.draft_discard(principal=request.principal, prompt=prompt)
             messages.success(request, f"Saved version {version.number}.")
             return redirect(prompt.get_absolute_url())
     _keep_draft(request, prompt, state)  # what was typed survives a closed tab, too
-    problems = [f"{where}: {what}" for where, what in analysis.errors] + general
+    problems = [f"{where}: {what}" for where, what in analysis.errors]
+    problems += save_form.hidden_problems() + general
     return _editor(
         request, prompt, state, analysis=analysis, config_form=config_form, save_form=save_form,
         conflict=conflict, problems=problems, status=409 if conflict else 400,
@@ -96,7 +103,7 @@ def prompt_preview(request: WorkspaceRequest, slug: str, name: str) -> HttpRespo
     state = editor_state.state_from_post(request.POST, prompt)
     if not request.htmx:
         return _editor(request, prompt, state)
-    analysis = editor_state.analyse(prompt, state)
+    analysis = editor_analysis.analyse(prompt, state)
     context = {
         "prompt": prompt,
         "state": state,
@@ -116,7 +123,8 @@ def draft_save(request: WorkspaceRequest, slug: str, name: str) -> HttpResponse:
     draft, problem = _keep_draft(request, prompt, state)
     if request.htmx:
         context = {"draft_saved": draft, "draft_problem": problem, "draft_checked": True}
-        return render(request, f"{TEMPLATE}#draft-status", context, status=422 if problem else 200)
+        # 200 even with a problem: this is a status line, and htmx only swaps 2xx answers.
+        return render(request, f"{TEMPLATE}#draft-status", context)
     if problem:
         messages.error(request, problem)
         return _editor(request, prompt, state, status=400)
@@ -171,7 +179,7 @@ def _keep_draft(request: WorkspaceRequest, prompt: Prompt, state: EditorState):
     """(draft, problem): the editor's content kept as a draft; none when it equals the version
     it started from, so opening the editor later doesn't offer to restore nothing."""
     data = state.to_draft()
-    if len(str(data)) > MAX_DRAFT_BYTES:
+    if len(json.dumps(data)) > MAX_DRAFT_BYTES:
         return None, "This is too long to keep as a draft: save it as a version instead."
     if state.same_as(_base_state(prompt, state.base_number)):
         services.draft_discard(principal=request.principal, prompt=prompt)
@@ -189,8 +197,8 @@ def _editor(request, prompt, state, *, status=200, analysis=None, **extra) -> Ht
     )
     latest = prompt.latest_version_number
     restored = extra.pop("restored", None)
-    analysis = analysis or editor_state.analyse(prompt, state)
-    editor_state.mark_focus(analysis, extra.get("focus", ""))
+    analysis = analysis or editor_analysis.analyse(prompt, state)
+    editor_analysis.mark_focus(analysis, extra.get("focus", ""))
     context = {
         "nav_section": "snippets" if prompt.is_snippet else "prompts",
         "active_tab": "edit",

@@ -154,6 +154,9 @@ def _labels_page(
                 auto_id=f"split-{label.name}-%s",
             )
     set_names = {label.name for label in labels}
+    if split_form is not None and split_form.errors and split_label not in set_names:
+        # No row shows this form (e.g. "latest", or a label removed meanwhile): say it on top.
+        refusal = refusal or " ".join(m for errors in split_form.errors.values() for m in errors)
     unset_protected = [n for n in prompt.workspace.protected_labels or [] if n not in set_names]
     if move_form is None:
         move_form = LabelMoveForm(

@@ -315,6 +315,47 @@ def _langfuse_version(s: SampleSource) -> int:
     return 1
 
 
+@sample("number")
+def _version_number(s: SampleSource) -> int:
+    return 1  # /p/<name>/-/versions/<number>/: the sample prompt's first version
+
+
+@sample("comment_id")
+def _comment_id(s: SampleSource) -> int:
+    # The owner's own comment: only its author may edit or delete it, and the walk's owner
+    # check expects the sample URL to work for the owner.
+    from promptregistry import services as registry_services
+
+    def make(workspace):
+        version = _prompt(s).versions.get(number=1)
+        author = Principal.for_membership(
+            Membership.objects.select_related("workspace", "user").get(
+                workspace=workspace, user=s.tenant.owner
+            )
+        )
+        return registry_services.comment_create(principal=author, version=version, body="Hi")
+
+    return s.once("comment", make).pk
+
+
+@sample("path")
+def _folder_path(s: SampleSource) -> str:
+    return _prompt(s).folder.path  # "support", made with the sample prompt
+
+
+@sample("alias_id")
+def _alias_id(s: SampleSource) -> int:
+    # An old name of the sample prompt (made directly: a rename would change the prompt's name).
+    from promptregistry.models import PromptAlias
+
+    def make(workspace):
+        return PromptAlias.objects.create(
+            workspace=workspace, prompt=_prompt(s), name="support/old-welcome"
+        )
+
+    return s.once("alias", make).pk
+
+
 # gateway, ...: add your app's samples here (see the module docstring).
 
 

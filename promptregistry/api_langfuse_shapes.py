@@ -1,0 +1,221 @@
+"""Langfuse's shapes for the Langfuse-compatible API (api_langfuse.py): requests, the Prompt and
+PromptMeta answers and Langfuse's error body, matching the installed `langfuse` SDK's types
+(langfuse/api/prompts/types, langfuse/api/prompt_version)."""
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db.models import Q
+from django.http import JsonResponse
+from django.utils import timezone
+from ninja import Field, Schema
+
+from . import serving, templating
+from .models import LATEST, PRODUCTION, Prompt, PromptVersion
+from .templating import TemplateFormat
+
+LANGFUSE_LABEL = re.compile(r"^[a-z0-9_\-.]{1,36}$")
+ERROR_NAMES = {
+    400: "InvalidRequestError",
+    401: "UnauthorizedError",
+    403: "ForbiddenError",
+    404: "LangfuseNotFoundError",
+    405: "MethodNotAllowedError",
+    409: "ConflictError",
+    422: "UnprocessableContentError",
+}
+
+
+class LangfuseError(Exception):
+    def __init__(self, status: int, message: str, error: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.error = error or ERROR_NAMES.get(status, "BaseError")
+
+
+def langfuse_error(status: int, message: str, error: str | None = None) -> JsonResponse:
+    return JsonResponse(
+        {"message": message, "error": error or ERROR_NAMES.get(status, "BaseError")}, status=status
+    )
+
+
+class PromptCreateIn(Schema):
+    """CreatePromptRequest (text or chat) of the Langfuse SDK."""
+
+    name: str = Field(..., min_length=1, max_length=255)
+    type: str | None = Field(None, pattern="^(text|chat)$")
+    prompt: str | list[dict[str, Any]]
+    config: Any = None
+    labels: list[str] = []
+    tags: list[str] | None = None
+    commitMessage: str | None = Field(None, max_length=500)  # noqa: N815 (Langfuse's name)
+
+
+class LegacyPromptCreateIn(PromptCreateIn):
+    isActive: bool = False  # noqa: N815 (Langfuse's name)
+
+
+class PromptLabelsIn(Schema):
+    newLabels: list[str]  # noqa: N815 (Langfuse's name)
+
+
+def not_found_message(name: str, label: str | None, version: int | None) -> str:
+    if version is not None:
+        return f"Prompt not found: '{name}' with version {version}"
+    return f"Prompt not found: '{name}' with label '{label or PRODUCTION}'"
+
+
+def as_mustache(text: str, template_format: str) -> str:
+    if template_format == TemplateFormat.JINJA2:
+        return text
+    return templating.to_mustache(text, template_format)
+
+
+def langfuse_prompt(
+    served: serving.ServedVersion, *, workspace_slug: str, for_write: bool = False
+) -> dict:
+    """A served version in Langfuse's Prompt shape ({{var}} templates). The answer to a write
+    (for_write) shows a Jinja2 version as stored instead of refusing it."""
+    if served.template_format == TemplateFormat.JINJA2 and not for_write:
+        raise LangfuseError(
+            422,
+            f"“{served.name}” is a Jinja2 template, which Langfuse clients can't compile. "
+            f"Render it with POST /api/v1/prompts/{served.name}/render instead.",
+            "UnsupportedTemplateFormatError",
+        )
+    try:
+        if "text" in served.content:
+            prompt: Any = as_mustache(served.content["text"], served.template_format)
+        else:
+            prompt = [
+                {"type": "placeholder", "name": m["name"]}
+                if m.get("type") == "placeholder"
+                else {
+                    "role": m["role"],
+                    "content": as_mustache(m["content"], served.template_format),
+                }
+                for m in served.content["messages"]
+            ]
+    except templating.TemplateFormatNotConvertible as error:
+        raise LangfuseError(
+            422,
+            f"“{served.name}” can't be served as a {{{{var}}}} template ({error}). Render it with "
+            f"POST /api/v1/prompts/{served.name}/render instead.",
+            "UnsupportedTemplateFormatError",
+        ) from error
+    return {
+        "id": f"{served.prompt_id}-{served.number}",
+        "name": served.name,
+        "version": served.number,
+        "type": served.type,
+        "prompt": prompt,
+        "config": served.config,
+        "labels": served.labels,
+        "tags": served.tags,
+        "commitMessage": served.commit_message or None,
+        "resolutionGraph": None,
+        "createdAt": served.created_at,
+        "updatedAt": served.updated_at,
+        "createdBy": served.created_by,
+        "projectId": workspace_slug,
+        "isActive": served.is_active,
+    }
+
+
+def served_from_db(prompt: Prompt, version: PromptVersion) -> serving.ServedVersion:
+    """What a write answers with: the stored version (references intact), fresh from the DB."""
+    labels = list(prompt.labels.filter(version=version).values_list("name", flat=True))
+    if version.number == prompt.latest_version_number:
+        labels.append(LATEST)
+    return serving.ServedVersion(
+        prompt_id=prompt.pk,
+        name=prompt.name,
+        kind=prompt.kind,
+        type=prompt.type,
+        number=version.number,
+        template_format=version.template_format,
+        content=version.content,
+        config=version.config,
+        commit_message=version.commit_message,
+        labels=sorted(labels),
+        tags=sorted(prompt.tags.values_list("name", flat=True)),
+        created_at=version.created_at.isoformat(),
+        updated_at=prompt.updated_at.isoformat(),
+        created_by=version.author_label,
+        served_label=None,
+    )
+
+
+def check_labels(labels: list[str]) -> None:
+    for label in labels:
+        if not LANGFUSE_LABEL.fullmatch(label):
+            raise LangfuseError(
+                400,
+                f"Invalid label “{label}”: labels are 1 to 36 lowercase letters, digits, "
+                "“_”, “-” or “.”.",
+            )
+
+
+def content_of(prompt_type: str, prompt: str | list[dict[str, Any]]) -> dict:
+    if prompt_type == Prompt.Type.TEXT:
+        if not isinstance(prompt, str):
+            raise LangfuseError(400, "A text prompt's “prompt” must be a string.")
+        return {"text": prompt}
+    if not isinstance(prompt, list):
+        raise LangfuseError(400, "A chat prompt's “prompt” must be a list of messages.")
+    return {"messages": prompt}
+
+
+def has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(item) for item in value)
+    return False
+
+
+def aware(value: datetime | None) -> datetime | None:
+    if value is not None and timezone.is_naive(value):
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def prompt_meta(prompt: Prompt, label: str | None) -> dict:
+    by_number: dict[int, list[str]] = {}
+    for item in prompt.labels.all():
+        by_number.setdefault(item.version.number, []).append(item.name)
+    by_number.setdefault(prompt.latest_version_number, []).append(LATEST)
+    versions = list(prompt.matching_versions)
+    if label:
+        versions = [v for v in versions if label in by_number.get(v.number, [])]
+    numbers = [v.number for v in versions]
+    labels = sorted({name for n in numbers for name in by_number.get(n, [])})
+    last_updated = max((v.created_at for v in versions), default=prompt.updated_at)
+    return {
+        "name": prompt.name,
+        "type": prompt.type,
+        "versions": numbers,
+        "labels": labels,
+        "tags": sorted(tag.name for tag in prompt.tags.all()),
+        "lastUpdatedAt": last_updated.isoformat(),
+        "_prompt_id": prompt.pk,
+        "_last": numbers[-1] if numbers else None,
+    }
+
+
+def configs_of(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], dict]:
+    if not pairs:
+        return {}
+    condition = Q()
+    for prompt_id, number in pairs:
+        condition |= Q(prompt_id=prompt_id, number=number)
+    rows = (
+        PromptVersion.objects.filter(condition)
+        .order_by()
+        .values_list("prompt_id", "number", "config")
+    )
+    return {(prompt_id, number): config for prompt_id, number, config in rows}
