@@ -129,23 +129,7 @@ def served_from_db(prompt: Prompt, version: PromptVersion) -> serving.ServedVers
     labels = list(prompt.labels.filter(version=version).values_list("name", flat=True))
     if version.number == prompt.latest_version_number:
         labels.append(LATEST)
-    return serving.ServedVersion(
-        prompt_id=prompt.pk,
-        name=prompt.name,
-        kind=prompt.kind,
-        type=prompt.type,
-        number=version.number,
-        template_format=version.template_format,
-        content=version.content,
-        config=version.config,
-        commit_message=version.commit_message,
-        labels=sorted(labels),
-        tags=sorted(prompt.tags.values_list("name", flat=True)),
-        created_at=version.created_at.isoformat(),
-        updated_at=prompt.updated_at.isoformat(),
-        created_by=version.author_label,
-        served_label=None,
-    )
+    return serving.served_version(prompt, version, labels=labels)
 
 
 def check_labels(labels: list[str]) -> None:

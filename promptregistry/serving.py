@@ -100,6 +100,36 @@ def _resolve_content(
     return {"messages": messages}
 
 
+def served_version(
+    prompt: Prompt,
+    version: PromptVersion,
+    *,
+    labels: list[str],
+    content: dict | None = None,
+    served_label: str | None = None,
+    required_view_roles: list[str] | None = None,
+) -> ServedVersion:
+    """One version as plain data; `content` overrides the stored one (snippets resolved)."""
+    return ServedVersion(
+        prompt_id=prompt.pk,
+        name=prompt.name,
+        kind=prompt.kind,
+        type=prompt.type,
+        number=version.number,
+        template_format=version.template_format,
+        content=version.content if content is None else content,
+        config=version.config,
+        commit_message=version.commit_message,
+        labels=sorted(labels),
+        tags=sorted(prompt.tags.values_list("name", flat=True)),
+        created_at=version.created_at.isoformat(),
+        updated_at=prompt.updated_at.isoformat(),
+        created_by=version.author_label,
+        served_label=served_label,
+        required_view_roles=required_view_roles or [],
+    )
+
+
 def _build(
     workspace: Workspace, prompt: Prompt, number: int, served_label: str | None, resolve: bool
 ) -> ServedVersion | None:
@@ -110,7 +140,6 @@ def _build(
     )
     if version is None:
         return None
-    labels = _labels_by_number(prompt).get(number, [])
     required = [prompt.view_role] if prompt.view_role else []
     if prompt.folder_id:
         required += list(
@@ -118,21 +147,11 @@ def _build(
             .exclude(view_role="")
             .values_list("view_role", flat=True)
         )
-    return ServedVersion(
-        prompt_id=prompt.pk,
-        name=prompt.name,
-        kind=prompt.kind,
-        type=prompt.type,
-        number=number,
-        template_format=version.template_format,
+    return served_version(
+        prompt,
+        version,
+        labels=_labels_by_number(prompt).get(number, []),
         content=_resolve_content(workspace, prompt, version, resolve),
-        config=version.config,
-        commit_message=version.commit_message,
-        labels=sorted(labels),
-        tags=sorted(prompt.tags.values_list("name", flat=True)),
-        created_at=version.created_at.isoformat(),
-        updated_at=prompt.updated_at.isoformat(),
-        created_by=version.author_label,
         served_label=served_label,
         required_view_roles=required,
     )

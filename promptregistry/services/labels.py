@@ -119,34 +119,29 @@ def label_split(
     return label
 
 
-@transaction.atomic
-def label_promote_split(*, principal: Principal, prompt: Prompt, name: str) -> Label:
-    """End a split by sending all traffic to the tested version."""
+def _end_split(principal: Principal, prompt: Prompt, name: str, *, promote: bool) -> Label:
     _check_may_move(principal, prompt, name)
     label = Label.objects.select_for_update().filter(prompt=prompt, name=name).first()
     if label is None or not label.split_version_id:
         raise ValidationError({"label": f"“{name}” isn't splitting traffic."})
     from_number = label.version.number
-    label.version = label.split_version
+    if promote:
+        label.version = label.split_version
     label.split_version = None
     label.split_percent = 0
     label.updated_at = timezone.now()
     label.save(update_fields=["version", "split_version", "split_percent", "updated_at"])
-    _history(principal, label, prompt, name, "promote", from_number)
+    _history(principal, label, prompt, name, "promote" if promote else "abort", from_number)
     return label
+
+
+@transaction.atomic
+def label_promote_split(*, principal: Principal, prompt: Prompt, name: str) -> Label:
+    """End a split by sending all traffic to the tested version."""
+    return _end_split(principal, prompt, name, promote=True)
 
 
 @transaction.atomic
 def label_abort_split(*, principal: Principal, prompt: Prompt, name: str) -> Label:
     """End a split by sending all traffic back to the label's main version."""
-    _check_may_move(principal, prompt, name)
-    label = Label.objects.select_for_update().filter(prompt=prompt, name=name).first()
-    if label is None or not label.split_version_id:
-        raise ValidationError({"label": f"“{name}” isn't splitting traffic."})
-    from_number = label.version.number
-    label.split_version = None
-    label.split_percent = 0
-    label.updated_at = timezone.now()
-    label.save(update_fields=["split_version", "split_percent", "updated_at"])
-    _history(principal, label, prompt, name, "abort", from_number)
-    return label
+    return _end_split(principal, prompt, name, promote=False)
