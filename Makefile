@@ -52,6 +52,7 @@ migrate: install
 
 run: migrate
 	@$(PY) manage.py setup_demo > /dev/null
+	@$(PY) manage.py seed_demo_prompts --workspace demo > /dev/null
 	@exec scripts/run-embedded.sh
 
 /usr/bin/chromium:
