@@ -24,6 +24,7 @@ PRODUCTION_ENV = {
 def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("PROMPTOPS_", "DATABASE"))}
     clean.pop("REDIS_URL", None)
+    clean.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for Playwright tests in this process
     clean |= env | {"PROMPTOPS_VAR_DIR": str(tmp_path)}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
