@@ -43,8 +43,18 @@ $(VENV)/.installed-test: requirements/test.txt pyproject.toml $(VENV)/.installed
 	@$(PIP) install -r requirements/test.txt $(QUIET_PIP)
 	@touch $@
 
+# LiteLLM's Langfuse prompt integration needs langfuse 4.x while the suite uses 5.x, so its
+# client test (tests/api_clients/test_litellm.py) runs in a venv of its own, built here.
+LITELLM_VENV := var/litellm-venv
+$(LITELLM_VENV)/.pins-sha256: requirements/litellm-test.txt | $(VENV)/bin/python
+	@echo "Building the LiteLLM client venv for tests/api_clients"
+	@rm -rf $(LITELLM_VENV)
+	@$(PY) -m venv $(LITELLM_VENV)
+	@$(LITELLM_VENV)/bin/pip --disable-pip-version-check -q install -r requirements/litellm-test.txt $(QUIET_PIP)
+	@$(PY) -c "import hashlib; print(hashlib.sha256(open('requirements/litellm-test.txt', 'rb').read()).hexdigest(), end='')" > $@
+
 install: $(VENV)/.installed-base
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test $(LITELLM_VENV)/.pins-sha256
 
 migrate: install
 	@$(PY) manage.py migrate --noinput -v 0

@@ -6,16 +6,13 @@
   Django's request_started signal, which fires in the server thread), to prove client caches.
 - `litellm_python`: a Python with LiteLLM and the langfuse 4.x SDK it requires, in its own
   virtual environment (the suite's venv carries langfuse 5). Built once from the pinned
-  requirements/litellm-test.txt into var/litellm-venv and reused while the pins are unchanged;
-  the only download the suite makes at run time, from PyPI. Skipped, saying why, when it can't
-  be built (no network).
+  requirements/litellm-test.txt into var/litellm-venv by `make install-test` (rebuilt when the
+  pins change). Skipped, saying why, when that venv is missing: tests download nothing.
 """
 
 import hashlib
 import os
-import shutil
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +26,6 @@ from workspaces.roles import Role
 ROOT = Path(__file__).resolve().parents[2]
 LITELLM_PINS = ROOT / "requirements" / "litellm-test.txt"
 LITELLM_VENV = ROOT / "var" / "litellm-venv"
-PIP_TIMEOUT = 900
 
 
 @pytest.fixture
@@ -67,42 +63,15 @@ def _pins_digest() -> str:
 
 @pytest.fixture(scope="session")
 def litellm_python() -> Path:
-    """The venv's python, with litellm importable; built on first use, then reused."""
+    """The venv's python, with litellm importable. `make test` builds it (Makefile target
+    var/litellm-venv); tests never download anything themselves."""
     marker = LITELLM_VENV / ".pins-sha256"
     python = _venv_python(LITELLM_VENV)
-    if python.exists() and marker.exists() and marker.read_text() == _pins_digest():
-        return python
-    shutil.rmtree(LITELLM_VENV, ignore_errors=True)
-    base = getattr(sys, "_base_executable", sys.executable)
-    steps = [
-        [base, "-m", "venv", str(LITELLM_VENV)],
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--quiet",
-            "--no-input",
-            "-r",
-            str(LITELLM_PINS),
-        ],
-    ]
-    for step in steps:
-        try:
-            result = subprocess.run(
-                step, capture_output=True, text=True, timeout=PIP_TIMEOUT, check=False
-            )
-        except (OSError, subprocess.TimeoutExpired) as error:
-            shutil.rmtree(LITELLM_VENV, ignore_errors=True)
-            pytest.skip(f"can't build the LiteLLM test venv ({' '.join(step[:3])}): {error}")
-        if result.returncode != 0:
-            shutil.rmtree(LITELLM_VENV, ignore_errors=True)
-            tail = (result.stderr or result.stdout).strip().splitlines()[-3:]
-            pytest.skip(
-                "can't build the LiteLLM test venv (PyPI unreachable?): " + " | ".join(tail)
-            )
-    marker.write_text(_pins_digest())
+    if not (python.exists() and marker.exists() and marker.read_text().strip() == _pins_digest()):
+        pytest.skip(
+            "the LiteLLM client venv is missing or out of date: `make install-test` builds it "
+            "from requirements/litellm-test.txt"
+        )
     return python
 
 
