@@ -513,6 +513,17 @@ _FSTRING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def _parse(text: str, fmt: TemplateFormat, *, strict: bool = True) -> list[_Piece]:
     """Parse a mustache or fstring template. Non-strict parsing never raises."""
+    return list(_parse_cached(text, fmt, strict))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_cached(text: str, fmt: TemplateFormat, strict: bool) -> tuple[_Piece, ...]:
+    # The same few templates are rendered over and over (API, gateway, evaluations): parse
+    # once. Pieces are frozen, and errors are raised, never cached.
+    return tuple(_parse_uncached(text, fmt, strict=strict))
+
+
+def _parse_uncached(text: str, fmt: TemplateFormat, *, strict: bool = True) -> list[_Piece]:
     parse_chunk = _parse_mustache_chunk if fmt is TemplateFormat.MUSTACHE else _parse_fstring_chunk
     pieces: list[_Piece] = []
     for chunk, is_reference, offset in _split_references(text, strict=strict):
