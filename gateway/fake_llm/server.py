@@ -10,16 +10,10 @@ It serves two purposes:
 Endpoints: ``POST /v1/chat/completions`` (OpenAI, with ``stream``), ``POST /v1/messages``
 (Anthropic, with ``stream``), ``GET /v1/models`` and ``GET /health``.
 
-Token counting is deliberately naive: one token per whitespace-separated word. Prompt tokens
-are the words of every message (and the Anthropic ``system`` parameter); completion tokens
-are the words of the reply. ``max_tokens`` / ``max_completion_tokens`` truncate the reply to
-that many words.
-
-Faults are scripted two ways. In-process tests queue them with
-``server.fail_next("429", times=2, retry_after=1)``. Other processes (Celery workers, the
-browser) cannot reach the queue, so a request for a model named ``fake-<kind>`` (for example
-``fake-slow`` or ``fake-slow-2.5`` for a 2.5 s delay) triggers the same fault. Queued faults
-win over model-name faults, and both apply only to the generation endpoints.
+Replies and token counts come from :mod:`~gateway.fake_llm.demo_model`, failures from
+:mod:`~gateway.fake_llm.faults`; :mod:`~gateway.fake_llm.openai_format` and
+:mod:`~gateway.fake_llm.anthropic_format` shape them for the wire. Their names that lived
+in this module before it was split stay importable from here (the ``x as x`` imports).
 """
 
 from __future__ import annotations
@@ -27,43 +21,42 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import select
 import socket
 import threading
-import time
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any
+
+from gateway.fake_llm.anthropic_format import anthropic_error as anthropic_error
+from gateway.fake_llm.anthropic_format import anthropic_events as anthropic_events
+from gateway.fake_llm.anthropic_format import anthropic_message, anthropic_models
+from gateway.fake_llm.demo_model import DEMO_MODELS as DEMO_MODELS
+from gateway.fake_llm.demo_model import REPLY_QUOTE_LIMIT as REPLY_QUOTE_LIMIT
+from gateway.fake_llm.demo_model import Answer as Answer
+from gateway.fake_llm.demo_model import build_answer as build_answer
+from gateway.fake_llm.demo_model import content_text as content_text
+from gateway.fake_llm.demo_model import count_tokens as count_tokens
+from gateway.fake_llm.demo_model import demo_reply as demo_reply
+from gateway.fake_llm.faults import DEFAULT_DELAY as DEFAULT_DELAY
+from gateway.fake_llm.faults import DEFAULT_RETRY_AFTER as DEFAULT_RETRY_AFTER
+from gateway.fake_llm.faults import FAULT_KINDS as FAULT_KINDS
+from gateway.fake_llm.faults import Fault, fault_from_model, make_fault
+from gateway.fake_llm.generation import (
+    Provider,
+    _malformed_event,
+    _parse_generation,
+    _ParsedRequest,
+    _sse_events,
+    _validate,
+    provider_error,
+)
+from gateway.fake_llm.openai_format import openai_chunks as openai_chunks
+from gateway.fake_llm.openai_format import openai_completion, openai_models
+from gateway.fake_llm.openai_format import openai_error as openai_error
+from gateway.fake_llm.openai_format import openai_usage as openai_usage
 
 logger = logging.getLogger(__name__)
-
-Provider = Literal["openai", "anthropic"]
-
-FAULT_KINDS = ("slow", "429", "500", "malformed", "cut", "hang")
-DEFAULT_DELAY = 1.0
-DEFAULT_RETRY_AFTER = 1
-REPLY_QUOTE_LIMIT = 200
-
-DEMO_MODELS = (
-    "local-demo",
-    "fake-slow",
-    "fake-429",
-    "fake-500",
-    "fake-malformed",
-    "fake-cut",
-    "fake-hang",
-)
-
-# Words plus their trailing whitespace, so that joining the pieces gives the text back exactly.
-_WORD_PIECES = re.compile(r"\S+\s*")
-
-
-# --------------------------------------------------------------------------------------------
-# Data recorded and scripted by tests
-# --------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -76,264 +69,6 @@ class RecordedRequest:
     body: Any  # parsed JSON, or None when the body was empty or not JSON
 
 
-@dataclass(frozen=True)
-class Fault:
-    """A scripted failure. ``delay`` and ``chunk_delay`` are seconds."""
-
-    kind: str
-    delay: float = DEFAULT_DELAY
-    chunk_delay: float | None = None  # defaults to ``delay`` between stream chunks
-    retry_after: int = DEFAULT_RETRY_AFTER
-
-    @property
-    def stream_chunk_delay(self) -> float:
-        return self.delay if self.chunk_delay is None else self.chunk_delay
-
-
-def make_fault(kind: str, **opts: Any) -> Fault:
-    """Validate a fault kind and its options; raises ValueError on anything unknown."""
-    if kind not in FAULT_KINDS:
-        raise ValueError(f"unknown fault kind {kind!r}; expected one of {FAULT_KINDS}")
-    unknown = set(opts) - {"delay", "chunk_delay", "retry_after"}
-    if unknown:
-        raise ValueError(f"unknown fault options: {sorted(unknown)}")
-    return Fault(kind=kind, **opts)
-
-
-def fault_from_model(model: str) -> Fault | None:
-    """``fake-<kind>`` or ``fake-<kind>-<number>`` (delay for slow, Retry-After for 429)."""
-    match = re.fullmatch(r"fake-(slow|429|500|malformed|cut|hang)(?:-(\d+(?:\.\d+)?))?", model)
-    if match is None:
-        return None
-    kind, number = match.group(1), match.group(2)
-    if number is None:
-        return Fault(kind=kind)
-    if kind == "429":
-        return Fault(kind=kind, retry_after=max(0, round(float(number))))
-    return Fault(kind=kind, delay=float(number))
-
-
-# --------------------------------------------------------------------------------------------
-# The deterministic "model"
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Answer:
-    text: str
-    prompt_tokens: int
-    completion_tokens: int
-    truncated: bool  # cut by max_tokens
-
-    @property
-    def pieces(self) -> list[str]:
-        """The reply split into word chunks for streaming."""
-        return _WORD_PIECES.findall(self.text)
-
-
-def count_tokens(text: str) -> int:
-    """One token per whitespace-separated word."""
-    return len(text.split())
-
-
-def content_text(content: Any) -> str:
-    """Text of a message ``content``: a string or a list of parts (only text parts count)."""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        texts = [
-            part.get("text", "")
-            for part in content
-            if isinstance(part, dict) and isinstance(part.get("text"), str)
-        ]
-        return " ".join(texts)
-    return ""
-
-
-def demo_reply(user_text: str) -> str:
-    """The reply for a user message: the same input always gives the same output."""
-    quoted = " ".join(user_text.split())
-    if len(quoted) > REPLY_QUOTE_LIMIT:
-        quoted = quoted[:REPLY_QUOTE_LIMIT] + "..."
-    words = count_tokens(user_text)
-    unit = "word" if words == 1 else "words"
-    return f'Local demo model reply to: "{quoted}" ({words} {unit}).'
-
-
-def build_answer(messages: list[Any], system_text: str, max_tokens: int | None) -> Answer:
-    texts = [system_text] + [
-        content_text(m.get("content")) for m in messages if isinstance(m, dict)
-    ]
-    user_texts = [
-        content_text(m.get("content"))
-        for m in messages
-        if isinstance(m, dict) and m.get("role") == "user"
-    ]
-    reply = demo_reply(user_texts[-1] if user_texts else "")
-    pieces = _WORD_PIECES.findall(reply)
-    truncated = max_tokens is not None and 0 <= max_tokens < len(pieces)
-    if truncated:
-        reply = "".join(pieces[:max_tokens]).rstrip()
-    return Answer(
-        text=reply,
-        prompt_tokens=sum(count_tokens(t) for t in texts),
-        completion_tokens=count_tokens(reply),
-        truncated=truncated,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Provider wire formats
-# --------------------------------------------------------------------------------------------
-
-
-def openai_error(message: str, error_type: str, code: str | None) -> dict[str, Any]:
-    return {"error": {"message": message, "type": error_type, "param": None, "code": code}}
-
-
-def anthropic_error(message: str, error_type: str) -> dict[str, Any]:
-    return {"type": "error", "error": {"type": error_type, "message": message}}
-
-
-def provider_error(provider: Provider, status: int, message: str) -> dict[str, Any]:
-    """An error body shaped like the provider's for the given HTTP status."""
-    openai_kinds = {
-        400: ("invalid_request_error", None),
-        401: ("invalid_request_error", "invalid_api_key"),
-        404: ("invalid_request_error", "unknown_url"),
-        429: ("requests", "rate_limit_exceeded"),
-        500: ("server_error", None),
-    }
-    anthropic_kinds = {
-        400: "invalid_request_error",
-        401: "authentication_error",
-        404: "not_found_error",
-        429: "rate_limit_error",
-        500: "api_error",
-    }
-    if provider == "anthropic":
-        return anthropic_error(message, anthropic_kinds.get(status, "api_error"))
-    error_type, code = openai_kinds.get(status, ("server_error", None))
-    return openai_error(message, error_type, code)
-
-
-def openai_completion(model: str, answer: Answer) -> dict[str, Any]:
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": model,
-        "system_fingerprint": None,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": answer.text, "refusal": None},
-                "logprobs": None,
-                "finish_reason": "length" if answer.truncated else "stop",
-            }
-        ],
-        "usage": openai_usage(answer),
-    }
-
-
-def openai_usage(answer: Answer) -> dict[str, int]:
-    return {
-        "prompt_tokens": answer.prompt_tokens,
-        "completion_tokens": answer.completion_tokens,
-        "total_tokens": answer.prompt_tokens + answer.completion_tokens,
-    }
-
-
-def openai_chunks(model: str, answer: Answer, include_usage: bool) -> Iterator[dict[str, Any]]:
-    """The chat.completion.chunk objects of a stream, in order (without ``[DONE]``)."""
-    base = {
-        "id": f"chatcmpl-{uuid.uuid4().hex}",
-        "object": "chat.completion.chunk",
-        "created": int(time.time()),
-        "model": model,
-        "system_fingerprint": None,
-    }
-    # With include_usage OpenAI sends "usage": null on every chunk but the last.
-    extra: dict[str, Any] = {"usage": None} if include_usage else {}
-
-    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-        return {**base, "choices": [choice], **extra}
-
-    yield chunk({"role": "assistant", "content": ""})
-    for piece in answer.pieces:
-        yield chunk({"content": piece})
-    yield chunk({}, "length" if answer.truncated else "stop")
-    if include_usage:
-        yield {**base, "choices": [], "usage": openai_usage(answer)}
-
-
-def anthropic_message(model: str, answer: Answer) -> dict[str, Any]:
-    return {
-        "id": f"msg_{uuid.uuid4().hex}",
-        "type": "message",
-        "role": "assistant",
-        "model": model,
-        "content": [{"type": "text", "text": answer.text}],
-        "stop_reason": "max_tokens" if answer.truncated else "end_turn",
-        "stop_sequence": None,
-        "usage": {"input_tokens": answer.prompt_tokens, "output_tokens": answer.completion_tokens},
-    }
-
-
-def anthropic_events(model: str, answer: Answer) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(event name, data) pairs of an Anthropic message stream, in order."""
-    start = anthropic_message(model, answer)
-    start.update(content=[], stop_reason=None)
-    start["usage"] = {"input_tokens": answer.prompt_tokens, "output_tokens": 1}
-    yield "message_start", {"type": "message_start", "message": start}
-    yield (
-        "content_block_start",
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-    )
-    yield "ping", {"type": "ping"}
-    for piece in answer.pieces:
-        delta = {"type": "text_delta", "text": piece}
-        yield "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
-    yield "content_block_stop", {"type": "content_block_stop", "index": 0}
-    yield (
-        "message_delta",
-        {
-            "type": "message_delta",
-            "delta": {
-                "stop_reason": "max_tokens" if answer.truncated else "end_turn",
-                "stop_sequence": None,
-            },
-            "usage": {
-                "input_tokens": answer.prompt_tokens,
-                "output_tokens": answer.completion_tokens,
-            },
-        },
-    )
-    yield "message_stop", {"type": "message_stop"}
-
-
-def openai_models() -> dict[str, Any]:
-    data = [
-        {"id": name, "object": "model", "created": 0, "owned_by": "promptops-local-demo"}
-        for name in DEMO_MODELS
-    ]
-    return {"object": "list", "data": data}
-
-
-def anthropic_models() -> dict[str, Any]:
-    data = [
-        {
-            "type": "model",
-            "id": name,
-            "display_name": f"Local demo model ({name})",
-            "created_at": "2025-01-01T00:00:00Z",
-        }
-        for name in DEMO_MODELS
-    ]
-    return {"data": data, "has_more": False, "first_id": data[0]["id"], "last_id": data[-1]["id"]}
-
-
 # --------------------------------------------------------------------------------------------
 # HTTP plumbing
 # --------------------------------------------------------------------------------------------
@@ -341,16 +76,6 @@ def anthropic_models() -> dict[str, Any]:
 
 class _ClientGone(Exception):
     """The client closed the connection; nothing left to answer."""
-
-
-@dataclass
-class _ParsedRequest:
-    provider: Provider
-    model: str
-    stream: bool
-    answer: Answer
-    include_usage: bool = False
-    fault: Fault | None = field(default=None)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -568,55 +293,6 @@ def _parse_json(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         return None
-
-
-def _validate(provider: Provider, body: dict[str, Any]) -> str | None:
-    """Return a message for the first missing/invalid required field, like the real APIs."""
-    if not isinstance(body.get("model"), str) or not body["model"]:
-        return "model: Field required"
-    if not isinstance(body.get("messages"), list):
-        return "messages: Field required"
-    if provider == "anthropic" and not isinstance(body.get("max_tokens"), int):
-        return "max_tokens: Field required"
-    return None
-
-
-def _parse_generation(provider: Provider, body: dict[str, Any]) -> _ParsedRequest:
-    if provider == "openai":
-        max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
-        system_text = ""
-        stream_options = body.get("stream_options") or {}
-        include_usage = bool(stream_options.get("include_usage"))
-    else:
-        max_tokens = body.get("max_tokens")
-        system_text = content_text(body.get("system"))
-        include_usage = False
-    answer = build_answer(
-        body["messages"], system_text, max_tokens if isinstance(max_tokens, int) else None
-    )
-    return _ParsedRequest(
-        provider=provider,
-        model=body["model"],
-        stream=bool(body.get("stream")),
-        answer=answer,
-        include_usage=include_usage,
-    )
-
-
-def _sse_events(request: _ParsedRequest) -> Iterator[bytes]:
-    if request.provider == "openai":
-        for chunk in openai_chunks(request.model, request.answer, request.include_usage):
-            yield f"data: {json.dumps(chunk)}\n\n".encode()
-        yield b"data: [DONE]\n\n"
-    else:
-        for name, data in anthropic_events(request.model, request.answer):
-            yield f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-
-
-def _malformed_event(provider: Provider) -> bytes:
-    if provider == "openai":
-        return b'data: {"id": "chatcmpl-malformed", "choices": [{"delta": \n\n'
-    return b'event: content_block_delta\ndata: {"type": "content_block_delta", "delta": \n\n'
 
 
 def _peer_closed(sock: socket.socket) -> bool:

@@ -4,7 +4,7 @@
 - `{{ message.content|highlight:version.template_format }}`: the template text, escaped, with
   variables in <mark class="highlight-variable"> and snippet references in
   <mark class="highlight-snippet"> (one tokenizer for every format: templating).
-- `{{ row.left|diff_line:row.status }}`: a diff line's words with <ins>/<del> (diffing.py).
+- `{{ row.left|diff_line:row.status }}`: a diff line's words with <ins>/<del> (the diffing package).
 - `{{ version.created_at|ago }}`: "5 minutes ago", "just now".
 - `{{ value|pretty_json }}` / `{{ value|config_display }}`: config values for people.
 """

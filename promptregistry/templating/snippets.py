@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from promptregistry.templating.engine import TemplateError, TemplateSyntaxError
+from promptregistry.templating.errors import TemplateError, TemplateSyntaxError
 
 DEFAULT_LABEL = "production"
 DEFAULT_MAX_DEPTH = 5

@@ -22,7 +22,7 @@ from promptregistry.templating import (
     TemplateSyntaxError,
     VariableReport,
     check_variables,
-    engine,
+    jinja,
     message_placeholders,
     message_variables,
     render,
@@ -368,9 +368,9 @@ def test_a_runaway_render_in_one_thread_does_not_affect_renders_in_others():
 
 def test_the_time_limit_still_works_when_sys_monitoring_is_unavailable(monkeypatch):
     # Debuggers, profilers and coverage tools can take every sys.monitoring id.
-    monkeypatch.setattr(engine._LoopGuard, "_claim_tool_id", lambda self: None)
-    monkeypatch.setattr(engine, "_loop_guard", engine._LoopGuard())
-    engine._compile_jinja.cache_clear()
+    monkeypatch.setattr(jinja._LoopGuard, "_claim_tool_id", lambda self: None)
+    monkeypatch.setattr(jinja, "_loop_guard", jinja._LoopGuard())
+    jinja._compile_jinja.cache_clear()
     trace_before = sys.gettrace()
     try:
         runaway = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
@@ -379,7 +379,7 @@ def test_the_time_limit_still_works_when_sys_monitoring_is_unavailable(monkeypat
         assert render("{% for i in range(3) %}{{ i }}{% endfor %}", JINJA2, {}) == "012"
         assert sys.gettrace() is trace_before
     finally:
-        engine._compile_jinja.cache_clear()
+        jinja._compile_jinja.cache_clear()
 
 
 def test_ordinary_templates_render_well_within_the_limits():

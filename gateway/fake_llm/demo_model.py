@@ -1,0 +1,92 @@
+"""The deterministic "model": the reply to a conversation and its naive token counts.
+
+One token per whitespace-separated word. Prompt tokens are the words of every message (and
+the Anthropic ``system`` parameter); completion tokens are the words of the reply.
+``max_tokens`` / ``max_completion_tokens`` truncate the reply to that many words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+REPLY_QUOTE_LIMIT = 200
+
+# Listed by GET /v1/models: the echo, and one model per fault kind.
+DEMO_MODELS = (
+    "local-demo",
+    "fake-slow",
+    "fake-429",
+    "fake-500",
+    "fake-malformed",
+    "fake-cut",
+    "fake-hang",
+)
+
+# Words plus their trailing whitespace, so that joining the pieces gives the text back exactly.
+_WORD_PIECES = re.compile(r"\S+\s*")
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    truncated: bool  # cut by max_tokens
+
+    @property
+    def pieces(self) -> list[str]:
+        """The reply split into word chunks for streaming."""
+        return _WORD_PIECES.findall(self.text)
+
+
+def count_tokens(text: str) -> int:
+    """One token per whitespace-separated word."""
+    return len(text.split())
+
+
+def content_text(content: Any) -> str:
+    """Text of a message ``content``: a string or a list of parts (only text parts count)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = [
+            part.get("text", "")
+            for part in content
+            if isinstance(part, dict) and isinstance(part.get("text"), str)
+        ]
+        return " ".join(texts)
+    return ""
+
+
+def demo_reply(user_text: str) -> str:
+    """The reply for a user message: the same input always gives the same output."""
+    quoted = " ".join(user_text.split())
+    if len(quoted) > REPLY_QUOTE_LIMIT:
+        quoted = quoted[:REPLY_QUOTE_LIMIT] + "..."
+    words = count_tokens(user_text)
+    unit = "word" if words == 1 else "words"
+    return f'Local demo model reply to: "{quoted}" ({words} {unit}).'
+
+
+def build_answer(messages: list[Any], system_text: str, max_tokens: int | None) -> Answer:
+    texts = [system_text] + [
+        content_text(m.get("content")) for m in messages if isinstance(m, dict)
+    ]
+    user_texts = [
+        content_text(m.get("content"))
+        for m in messages
+        if isinstance(m, dict) and m.get("role") == "user"
+    ]
+    reply = demo_reply(user_texts[-1] if user_texts else "")
+    pieces = _WORD_PIECES.findall(reply)
+    truncated = max_tokens is not None and 0 <= max_tokens < len(pieces)
+    if truncated:
+        reply = "".join(pieces[:max_tokens]).rstrip()
+    return Answer(
+        text=reply,
+        prompt_tokens=sum(count_tokens(t) for t in texts),
+        completion_tokens=count_tokens(reply),
+        truncated=truncated,
+    )
