@@ -10,13 +10,12 @@
 """
 
 import json
-from datetime import datetime, timedelta
 
 from django import template
-from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timesince import timesince
+
+from workspaces.templatetags.ui import ago
 
 from .. import templating
 from ..markdown import render_markdown
@@ -68,13 +67,7 @@ def diff_line(line, status: str = "changed") -> SafeString:
     return mark_safe("".join(parts))  # noqa: S308 - every piece escaped above
 
 
-@register.filter
-def ago(value: datetime | None) -> str:
-    if not value:
-        return ""
-    if timezone.now() - value < timedelta(minutes=1):
-        return "just now"
-    return f"{timesince(value, depth=1)} ago"
+register.filter("ago", ago)  # one definition, shared with the workspace pages
 
 
 @register.filter

@@ -1,7 +1,11 @@
 """Small presentation helpers used by every page: icons and avatars."""
 
+from datetime import timedelta
+
 from django import template
+from django.utils import timezone
 from django.utils.html import format_html, mark_safe
+from django.utils.timesince import timesince
 
 register = template.Library()
 
@@ -75,3 +79,13 @@ def audit_changes(event) -> list[tuple[str, str | None, str | None]]:
     return [
         (key.replace("_", " "), _display(before.get(key)), _display(after.get(key))) for key in keys
     ]
+
+
+@register.filter
+def ago(value) -> str:
+    """“just now” for the last minute, then “3 hours ago”: how people say it."""
+    if not value:
+        return ""
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value, depth=1)} ago"
