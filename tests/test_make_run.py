@@ -88,3 +88,4 @@ def test_make_run_serves_the_demo_workspace_and_ctrl_c_stops_everything(embedded
         ["pgrep", "-g", str(process.pid)], capture_output=True, text=True, check=False
     ).stdout.split()
     assert leftovers == [], f"processes still running after Ctrl-C: {leftovers}"
+    assert not (ROOT / "control").exists(), "the broker must keep its files under var/"
