@@ -41,7 +41,6 @@ from .api_langfuse_shapes import (
     check_labels,
     configs_of,
     content_of,
-    has_nul,
     langfuse_error,
     langfuse_prompt,
     not_found_message,
@@ -49,6 +48,7 @@ from .api_langfuse_shapes import (
     served_from_db,
 )
 from .api_schemas import MAX_INT
+from .content import json_problem
 from .models import LATEST, PRODUCTION, Label, Prompt, PromptVersion
 
 langfuse_api = NinjaAPI(
@@ -156,8 +156,9 @@ def _create_version(principal: Principal, payload: PromptCreateIn, extra_labels:
     """Create the prompt or its next version, Langfuse-style: type fixed after v1, tags
     replaced when given, `latest` always on the new version."""
     access.require(principal, Action.EDIT)
-    if has_nul(payload.model_dump()):
-        raise LangfuseError(400, "Text may not contain NUL characters.")
+    problem = json_problem(payload.model_dump())
+    if problem:
+        raise LangfuseError(400, problem)
     prompt_type = payload.type or (Prompt.Type.TEXT if isinstance(payload.prompt, str) else "chat")
     labels = list(dict.fromkeys([*payload.labels, *extra_labels]))
     check_labels(labels)
@@ -233,8 +234,8 @@ def prompt_list(
     for value in (name, label, tag):
         if value and "\x00" in value:
             raise LangfuseError(400, "Text may not contain NUL characters.")
-    from_updated_at = aware(from_updated_at)
-    to_updated_at = aware(to_updated_at)
+    from_updated_at = aware(from_updated_at, "fromUpdatedAt")
+    to_updated_at = aware(to_updated_at, "toUpdatedAt")
     version_filter = Q()
     if from_updated_at:
         version_filter &= Q(created_at__gte=from_updated_at)

@@ -152,20 +152,17 @@ def content_of(prompt_type: str, prompt: str | list[dict[str, Any]]) -> dict:
     return {"messages": prompt}
 
 
-def has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_nul(item) for item in value)
-    return False
-
-
-def aware(value: datetime | None) -> datetime | None:
-    if value is not None and timezone.is_naive(value):
-        return value.replace(tzinfo=UTC)
-    return value
+def aware(value: datetime | None, field: str) -> datetime | None:
+    """In UTC (naive means UTC), as the database compares it; 400 for an instant UTC can't
+    hold, such as 9999-12-31T23:59:59-01:00."""
+    if value is None:
+        return None
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError as error:
+        raise LangfuseError(400, f"“{field}” is out of range.") from error
 
 
 def prompt_meta(prompt: Prompt, label: str | None) -> dict:

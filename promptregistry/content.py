@@ -1,6 +1,8 @@
 """Validating and reading a version's content: text or chat messages, config, variables."""
 
 import json
+import math
+import re
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -8,6 +10,39 @@ from django.core.exceptions import ValidationError
 from . import templating
 
 ROLES = ("system", "user", "assistant")
+MAX_JSON_DEPTH = 64
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_problem(value: str) -> str | None:
+    """Why the database can't store this text, or None: NUL characters, or unpaired
+    surrogates, which a JSON body can spell ("\\ud800") but UTF-8 can't encode."""
+    if "\x00" in value:
+        return "Text may not contain NUL characters."
+    if _SURROGATE.search(value):
+        return "Text may not contain unpaired surrogates (\\ud800 to \\udfff)."
+    return None
+
+
+def json_problem(value: Any, depth: int = 0) -> str | None:
+    """Why a JSON value from a request can't be stored and served back, or None: text as in
+    text_problem, a number JSON can't spell (Python's json reads NaN, Infinity and 1e400), or
+    nesting deeper than MAX_JSON_DEPTH."""
+    if isinstance(value, str):
+        return text_problem(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "Numbers must be finite: NaN and Infinity are not JSON."
+    if isinstance(value, dict | list):
+        if depth >= MAX_JSON_DEPTH:
+            return f"JSON may nest at most {MAX_JSON_DEPTH} levels deep."
+        pairs = value.items() if isinstance(value, dict) else (("", item) for item in value)
+        for key, item in pairs:
+            problem = text_problem(str(key)) or json_problem(item, depth + 1)
+            if problem:
+                return problem
+    return None
+
+
 MAX_MESSAGES = 200
 MAX_TEXT = 200_000
 
@@ -20,6 +55,9 @@ def normalise_content(prompt_type: str, content: Any) -> dict:
     """The stored shape, or ValidationError naming what is wrong ('content' or 'messages')."""
     if not isinstance(content, dict):
         raise ValidationError({"content": "Content must be an object."})
+    problem = json_problem(content)
+    if problem:
+        raise ValidationError({"content": problem})
     if prompt_type == "text":
         text = content.get("text")
         if not isinstance(text, str):
@@ -105,6 +143,9 @@ def normalise_config(config: Any) -> dict:
             raise ValidationError(
                 {"config": f"Config isn't valid JSON: {error.msg} (line {error.lineno})."}
             ) from error
+    problem = json_problem(config)
+    if problem:
+        raise ValidationError({"config": problem})
     if not isinstance(config, dict):
         raise ValidationError(
             {"config": 'Config must be a JSON object, like {"temperature": 0.2}.'}

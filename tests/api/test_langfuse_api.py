@@ -537,3 +537,50 @@ def test_bad_input_never_causes_a_server_error(api_client, movie_critic, method,
     else:
         response = getattr(client, method)(path, body, content_type="application/json")
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+
+
+# Found by the Schemathesis run (tests/api_clients/test_schemathesis.py): JSON text a client
+# may send that the database can't store (500 on saving) or that is nested deeper than the
+# recursion limit allows (500 in the NUL check).
+
+DEEP = "[" * 900 + "]" * 900
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ('{"name": "x", "prompt": "a\\ud800"}', "surrogates"),
+        ('{"name": "x", "prompt": "a", "tags": ["\\udfff"]}', "surrogates"),
+        ('{"name": "x", "prompt": [{"role": "user", "content": "\\ud800"}]}', "surrogates"),
+        ('{"name": "x", "prompt": "a", "config": {"t": NaN}}', "finite"),
+        ('{"name": "x", "prompt": "a", "config": {"a": ' + DEEP + "}}", "deep"),
+    ],
+)
+@pytest.mark.parametrize("path", [V2, "/api/public/prompts"])
+def test_json_the_database_cant_store_is_a_400_not_a_500(api_client, path, body, message):
+    response = api_client(Role.ADMIN, basic=True).post(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["error"] == "InvalidRequestError"
+    assert message in response.json()["message"]
+    assert not PromptModel.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"fromUpdatedAt": "9999-12-31T23:59:59-01:00"},
+        {"toUpdatedAt": "0001-01-01T00:00:00+01:00"},
+    ],
+)
+def test_an_updated_at_bound_utc_cant_hold_is_a_400(api_client, movie_critic, params):
+    response = api_client(Role.VIEWER, basic=True).get(V2, params)
+    assert response.status_code == 400, response.content[:300]
+    assert "out of range" in response.json()["message"]
+
+
+def test_updated_at_bounds_at_the_ends_of_the_calendar_still_filter(api_client, movie_critic):
+    client = api_client(Role.VIEWER, basic=True)
+    everything = {"fromUpdatedAt": "0001-01-01T00:00:00", "toUpdatedAt": "9999-12-31T23:59:59Z"}
+    assert [p["name"] for p in client.get(V2, everything).json()["data"]] == ["movie-critic"]
+    nothing = {"fromUpdatedAt": "9999-12-31T23:59:59+01:00"}
+    assert client.get(V2, nothing).json()["data"] == []

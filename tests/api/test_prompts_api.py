@@ -1,5 +1,6 @@
 """The native prompt API: /api/v1/prompts (list, get, create, versions, labels, diff, render)."""
 
+import json
 from urllib.parse import quote
 
 import pytest
@@ -704,3 +705,65 @@ def test_bad_input_never_causes_a_server_error(api_client, triage, method, path,
     else:
         response = getattr(client, method)(path, body, content_type="application/json")
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+
+
+# Found by the Schemathesis run (tests/api_clients/test_schemathesis.py): JSON a request may
+# carry that the database can't store (unpaired surrogates, NaN and Infinity: 500 on saving) or
+# the served-version cache can't pickle (900 levels deep: saved, then 500 on every read). Bodies
+# are JSON text as a client sends it: Python's json module reads NaN, 1e400 and "\ud800" too.
+
+SURROGATE = '"a\\ud800"'
+DEEP = "[" * 900 + "]" * 900
+
+
+def raw_json(value, **spelled: str) -> str:
+    """JSON text of `value`, with each string "<key>" in it spelled as given."""
+    text = json.dumps(value)
+    for key, spelling in spelled.items():
+        text = text.replace(f'"<{key}>"', spelling)
+    return text
+
+
+TEXT_PROMPT = {"name": "x", "type": "text", "content": {"text": "a"}}
+VERSION = {"content": {"messages": [{"role": "user", "content": "<v>"}]}}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "message"),
+    [
+        (BASE, raw_json({**TEXT_PROMPT, "content": {"text": "<v>"}}, v=SURROGATE), "surrogates"),
+        (BASE, raw_json({**TEXT_PROMPT, "tags": ["<v>"]}, v=SURROGATE), "surrogates"),
+        (BASE, raw_json({**TEXT_PROMPT, "description": "<v>"}, v=SURROGATE), "surrogates"),
+        (BASE, raw_json({**TEXT_PROMPT, "config": {"t": "<v>"}}, v="NaN"), "finite"),
+        (BASE, raw_json({**TEXT_PROMPT, "config": {"t": "<v>"}}, v="Infinity"), "finite"),
+        (BASE, raw_json({**TEXT_PROMPT, "config": {"t": "<v>"}}, v="1e400"), "finite"),
+        (BASE, raw_json({**TEXT_PROMPT, "config": {"t": "<v>"}}, v=DEEP), "deep"),
+        (url("support/triage", "/versions"), raw_json(VERSION, v=SURROGATE), "surrogates"),
+        (
+            url("support/triage", "/versions"),
+            raw_json({**VERSION, "config": {"t": "<c>"}}, v='"a"', c="-Infinity"),
+            "finite",
+        ),
+        (
+            url("support/triage", "/versions"),
+            raw_json({**VERSION, "config": {"t": "<c>"}}, v='"a"', c=DEEP),
+            "deep",
+        ),
+    ],
+)
+def test_json_the_database_cant_store_is_a_400_not_a_500(api_client, triage, path, body, message):
+    response = api_client(Role.ADMIN).post(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert error_of(response)["code"] == "invalid_request"
+    assert message in error_of(response)["message"]
+    assert Prompt.objects.count() == 1
+    assert triage.versions.count() == 1
+
+
+def test_json_nested_as_deep_as_a_config_needs_is_kept(api_client):
+    config = {"tools": [{"parameters": {"properties": {"a": {"items": {"type": "string"}}}}}]}
+    client = api_client(Role.ADMIN)
+    assert post_json(client, BASE, {**TEXT_PROMPT, "config": config}).status_code == 201
+    response = client.get(url("x"), {"label": "latest"})
+    assert response.status_code == 200
+    assert response.json()["config"] == config

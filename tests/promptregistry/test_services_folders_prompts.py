@@ -283,3 +283,33 @@ def test_an_alias_is_removed_only_through_its_own_prompt(acme, alice):
 
     with pytest.raises(Http404):
         services.alias_delete(principal=owner, prompt=other, alias=prompt.aliases.get())
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ('{"temperature": NaN}', "finite"),
+        ('{"logit_bias": {"1": Infinity}}', "finite"),
+        ("[" * 80 + "]" * 80, "nest"),
+    ],
+)
+def test_a_config_the_database_cant_store_is_refused_by_the_field(alice, acme, config, message):
+    from django.core.exceptions import ValidationError
+
+    from promptregistry import content
+
+    with pytest.raises(ValidationError) as refused:
+        content.normalise_config(config)
+
+    assert message in str(refused.value.message_dict["config"])
+
+
+def test_text_with_an_unpaired_surrogate_is_refused_before_it_reaches_the_database():
+    from django.core.exceptions import ValidationError
+
+    from promptregistry import content
+
+    with pytest.raises(ValidationError) as refused:
+        content.normalise_content("text", {"text": "Hello \ud800"})
+
+    assert "surrogate" in str(refused.value.message_dict["content"])
