@@ -91,6 +91,17 @@ def _repath(*, principal: Principal, folder: Folder, new_path: str) -> None:
     cache.invalidate(principal.workspace.pk)
 
 
+def _relocate(principal: Principal, folder: Folder, new_path: str, *, action: str) -> None:
+    before = folder.path
+    _repath(principal=principal, folder=folder, new_path=new_path)
+    audit.record(
+        principal=principal,
+        action=action,
+        target=folder,
+        data={"before": {"path": before}, "after": {"path": folder.path}},
+    )
+
+
 @transaction.atomic
 def folder_rename(*, principal: Principal, folder: Folder, name: str) -> Folder:
     name = name.strip()
@@ -100,18 +111,11 @@ def folder_rename(*, principal: Principal, folder: Folder, name: str) -> Folder:
         raise ValidationError({"name": error.messages}) from error
     if name == folder.name:
         return folder
-    before = folder.path
     new_path = f"{folder.parent.path}/{name}" if folder.parent else name
     _check_free(folder.workspace, new_path)
     folder.name = name
     folder.save(update_fields=["name"])
-    _repath(principal=principal, folder=folder, new_path=new_path)
-    audit.record(
-        principal=principal,
-        action="folder.rename",
-        target=folder,
-        data={"before": {"path": before}, "after": {"path": folder.path}},
-    )
+    _relocate(principal, folder, new_path, action="folder.rename")
     return folder
 
 
@@ -119,20 +123,13 @@ def folder_rename(*, principal: Principal, folder: Folder, name: str) -> Folder:
 def folder_move(*, principal: Principal, folder: Folder, parent: Folder | None) -> Folder:
     if parent is not None and (parent.pk == folder.pk or parent.path.startswith(folder.path + "/")):
         raise ValidationError({"parent": "A folder can't move inside itself."})
-    before = folder.path
     new_path = f"{parent.path}/{folder.name}" if parent else folder.name
-    if new_path == before:
+    if new_path == folder.path:
         return folder
     _check_free(folder.workspace, new_path)
     folder.parent = parent
     folder.save(update_fields=["parent"])
-    _repath(principal=principal, folder=folder, new_path=new_path)
-    audit.record(
-        principal=principal,
-        action="folder.move",
-        target=folder,
-        data={"before": {"path": before}, "after": {"path": folder.path}},
-    )
+    _relocate(principal, folder, new_path, action="folder.move")
     return folder
 
 
