@@ -82,7 +82,7 @@ def prompt_list(
         clean_text(value, field)
     prompts = selectors.visible_prompts(principal_of(request))
     if folder:
-        prompts = prompts.filter(name__startswith=folder.strip("/") + "/")
+        prompts = prompts.filter(name__under=folder.strip("/"))
     if tag:
         prompts = prompts.filter(tags__name=tag.strip().lower())
     if label and label != LATEST:

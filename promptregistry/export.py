@@ -44,7 +44,7 @@ def prompt_files(principal: Principal, folder_path: str = "") -> list[PromptFile
     prompts = selectors.visible_prompts(principal).filter(latest_version_number__gt=0)
     if folder_path:
         selectors.folder_for(principal, folder_path, need=Action.READ)  # 404 if hidden/missing
-        prompts = prompts.filter(name__startswith=folder_path + "/")
+        prompts = prompts.filter(name__under=folder_path)
     prompts = prompts.order_by("name").prefetch_related(
         "tags",
         Prefetch(

@@ -104,7 +104,7 @@ class PromptFilterForm(forms.Form):
         if query := self.value("q").strip().lower():
             prompts = prompts.filter(search_text__contains=query)
         if folder := self.value("folder"):
-            prompts = prompts.filter(name__startswith=folder + "/")
+            prompts = prompts.filter(name__under=folder)
         kind = self.value("type")
         if kind == "snippet":
             prompts = prompts.filter(kind=Prompt.Kind.SNIPPET)

@@ -16,6 +16,8 @@ from django.utils import timezone
 from workspaces.models import LABEL_PATTERN, ApiKey, Workspace
 from workspaces.roles import Role
 
+from . import lookups  # noqa: F401  (registers name__under / path__under)
+
 NAME_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$")
 LATEST = "latest"
 PRODUCTION = "production"

@@ -19,7 +19,7 @@ def hidden_folder_paths(principal: Principal) -> list[str]:
 
 def _exclude_paths(queryset: QuerySet, field: str, paths: list[str]) -> QuerySet:
     for path in paths:
-        queryset = queryset.exclude(**{field: path}).exclude(**{f"{field}__startswith": path + "/"})
+        queryset = queryset.exclude(**{field: path}).exclude(**{f"{field}__under": path})
     return queryset
 
 
@@ -33,7 +33,7 @@ def visible_prompts(principal: Principal) -> QuerySet:
     if hidden_ids:
         prompts = prompts.exclude(pk__in=hidden_ids)
     for path in hidden_folder_paths(principal):
-        prompts = prompts.exclude(name__startswith=path + "/")
+        prompts = prompts.exclude(name__under=path)
     return prompts
 
 

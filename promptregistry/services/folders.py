@@ -2,8 +2,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from workspaces import audit
+from workspaces import access, audit
 from workspaces.principal import Principal
+from workspaces.roles import Action
 
 from .. import cache
 from ..models import Folder, Prompt, PromptAlias, validate_segment
@@ -69,7 +70,7 @@ def _repath(*, principal: Principal, folder: Folder, new_path: str) -> None:
     subtree = list(
         Folder.objects.select_for_update()
         .filter(workspace=folder.workspace)
-        .filter(path__startswith=old_prefix + "/")
+        .filter(path__under=old_prefix)
     )
     for child in subtree:
         child.path = new_path + child.path[len(old_prefix) :]
@@ -78,7 +79,7 @@ def _repath(*, principal: Principal, folder: Folder, new_path: str) -> None:
     prompts = list(
         Prompt.objects.alive()
         .select_for_update()
-        .filter(workspace=folder.workspace, name__startswith=old_prefix + "/")
+        .filter(workspace=folder.workspace, name__under=old_prefix)
     )
     for prompt in prompts:
         old_name = prompt.name
@@ -135,18 +136,19 @@ def folder_move(*, principal: Principal, folder: Folder, parent: Folder | None) 
 
 def folder_contents(folder: Folder) -> dict:
     """What deleting this folder takes with it, for the confirmation page."""
-    subfolders = Folder.objects.filter(
-        workspace=folder.workspace, path__startswith=folder.path + "/"
-    )
-    prompts = Prompt.objects.alive().filter(
-        workspace=folder.workspace, name__startswith=folder.path + "/"
-    )
+    subfolders = Folder.objects.filter(workspace=folder.workspace, path__under=folder.path)
+    prompts = Prompt.objects.alive().filter(workspace=folder.workspace, name__under=folder.path)
     return {"folders": list(subfolders), "prompts": list(prompts)}
 
 
 @transaction.atomic
 def folder_delete(*, principal: Principal, folder: Folder, confirmed: bool = False) -> None:
-    """Empty folders go at once; with contents only when `confirmed` (prompts soft-deleted)."""
+    """Empty folders go at once; with contents only when `confirmed` (prompts soft-deleted).
+
+    Deleting needs the admin role, and admins see every restricted object, so what is listed
+    on the confirmation page is everything that goes.
+    """
+    access.require(principal, Action.DELETE)
     contents = folder_contents(folder)
     if (contents["folders"] or contents["prompts"]) and not confirmed:
         raise ValidationError("This folder isn't empty: confirm to delete what's inside.")

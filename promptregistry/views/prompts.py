@@ -47,7 +47,7 @@ def render_prompt_list(request: WorkspaceRequest, folder: Folder | None) -> Http
             "pk", "parent_id", "name", "path", "view_role", "edit_role"
         )
     )
-    inside = visible.filter(name__startswith=folder.path + "/") if folder else visible
+    inside = visible.filter(name__under=folder.path) if folder else visible
     form = PromptFilterForm(
         request.GET or None,
         folders=[f.path for f in folders if not folder or f.path.startswith(folder.path + "/")],
