@@ -10,7 +10,7 @@ import pytest
 
 from promptregistry import selectors, services
 from promptregistry.export import prompt_files
-from promptregistry.models import Folder, Prompt
+from promptregistry.models import Folder
 from promptregistry.services.folders import folder_contents
 from tests.promptregistry.factories import make_folder, make_prompt, principal_for, restrict
 from workspaces.roles import Role
