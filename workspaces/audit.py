@@ -1,5 +1,6 @@
 """Writing the audit log. Every security-relevant service calls record() inside its transaction."""
 
+import re
 from typing import Any
 
 from django.db.models import Model
@@ -32,3 +33,61 @@ def record(
     event.full_clean()
     event.save()
     return event
+
+
+# How the audit log says each action, after the actor: "alice@example.com moved …".
+# {target} is the event's target label; label events also get {prompt}, {label} and
+# {version}. Every action a service records needs a sentence here (a test greps for them).
+SENTENCES = {
+    "workspace.create": "created the workspace",
+    "workspace.update": "changed the workspace settings",
+    "workspace.transfer_ownership": "made {target} the owner of the workspace",
+    "member.join": "joined the workspace",
+    "member.leave": "left the workspace",
+    "member.remove": "removed {target} from the workspace",
+    "member.role_change": "changed the role of {target}",
+    "invitation.create": "invited {target}",
+    "invitation.resend": "sent the invitation to {target} again",
+    "invitation.revoke": "withdrew the invitation to {target}",
+    "api_key.create": "created the API key {target}",
+    "api_key.revoke": "revoked the API key {target}",
+    "folder.create": "created the folder {target}",
+    "folder.rename": "renamed the folder {target}",
+    "folder.move": "moved the folder {target}",
+    "folder.delete": "deleted the folder {target}",
+    "folder.access": "changed who may see and edit the folder {target}",
+    "prompt.create": "created {target}",
+    "prompt.rename": "renamed {target}",
+    "prompt.delete": "deleted {target}",
+    "prompt.access": "changed who may see and edit {target}",
+    "prompt.alias_delete": "stopped an old name of {target} from resolving",
+    "version.create": "saved {target}",
+    "comment.create": "commented on {target}",
+    "comment.delete": "deleted a comment on {target}",
+    "label.move": "pointed “{label}” of {prompt} at version {version}",
+    "label.split": "started an A/B test on “{label}” of {prompt}",
+    "label.promote": "promoted the A/B test on “{label}” of {prompt} to version {version}",
+    "label.abort": "aborted the A/B test on “{label}” of {prompt}, back to version {version}",
+    "label.remove": "removed the label “{label}” from {prompt}",
+}
+
+
+def sentence(event: AuditEvent) -> str:
+    """What happened, in words ("pointed “production” of support-bot at version 3")."""
+    template = SENTENCES.get(event.action)
+    target = event.target_label or "—"
+    if template is None:  # an action recorded before it had a sentence: say it as it is
+        return f"{event.action.replace('_', ' ').replace('.', ': ')} {event.target_label}".strip()
+    prompt, _, label = target.rpartition("@") if event.action.startswith("label.") else ("", "", "")
+    after = event.data.get("after") if isinstance(event.data, dict) else None
+    version = after.get("version") if isinstance(after, dict) else None
+    return template.format(target=target, prompt=prompt, label=label, version=version or "—")
+
+
+def action_name(action: str) -> str:
+    """An action as a filter choice: "Changed the role of …"."""
+    template = SENTENCES.get(action)
+    if template is None:
+        return action
+    named = re.sub(r"\{[a-z]+\}", "…", template)
+    return named[:1].upper() + named[1:]

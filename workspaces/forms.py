@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.text import slugify
 
+from . import audit
 from .models import LABEL_PATTERN, SLUG_VALIDATOR, AuditEvent, Workspace
 from .roles import RANK, Role
 
@@ -94,7 +95,9 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, actions: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action")] + [(a, a) for a in actions]
+        self.fields["action"].choices = [("", "Any action")] + sorted(
+            ((a, audit.action_name(a)) for a in actions), key=lambda choice: choice[1]
+        )
 
     def filter(self, queryset):
         data = self.cleaned_data

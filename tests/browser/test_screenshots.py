@@ -100,7 +100,10 @@ def test_main_pages_at_desktop_and_phone_width(new_context, populated, width):
     with page.expect_navigation() as navigation:
         page.get_by_role("button", name="Create key").click()
     expect(page.get_by_role("heading", name="Copy your new key now")).to_be_visible()
-    _check(page, navigation.value, "api-keys-created", problems, statuses=(201,))
+    _check(page, navigation.value, "api-keys-created", problems)
+    page.reload()  # post/redirect/get: a reload shows no secret and creates no second key
+    expect(page.get_by_role("heading", name="Copy your new key now")).to_have_count(0)
+    expect(page.get_by_role("cell", name="staging smoke tests", exact=True)).to_have_count(1)
 
     _check(page, page.goto("/w/acme/no-such-page/"), "not-found", problems, statuses=(404,))
 

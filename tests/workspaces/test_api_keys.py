@@ -13,8 +13,8 @@ from workspaces.roles import Role
 API_KEYS = "/w/acme/api-keys/"
 
 
-def create(client, name: str = "support-bot prod", role: str = Role.VIEWER):
-    return client.post(API_KEYS, {"name": name, "role": role})
+def create(client, name: str = "support-bot prod", role: str = Role.VIEWER, follow=True):
+    return client.post(API_KEYS, {"name": name, "role": role}, follow=follow)
 
 
 def secret_in(response) -> str:
@@ -41,7 +41,8 @@ def test_it_explains_an_empty_list(adam_client, acme):
 def test_it_shows_the_new_secret_once(adam_client, adam):
     response = create(adam_client)
 
-    assert response.status_code == 201
+    assert response.status_code == 200
+    assert response.redirect_chain == [(API_KEYS, 302)]
     assert "no-store" in response["Cache-Control"]
     secret = secret_in(response)
     api_key = ApiKey.objects.get()
@@ -54,6 +55,22 @@ def test_it_shows_the_new_secret_once(adam_client, adam):
     later = adam_client.get(API_KEYS)
     assert secret not in text(later)
     assert 'id="new-secret-key"' not in text(later)
+
+
+def test_reloading_after_creating_shows_no_secret_and_creates_nothing(adam_client):
+    posted = create(adam_client, follow=False)
+    assert posted.status_code == 302
+    assert posted["Location"] == API_KEYS
+    assert 'id="new-secret-key"' not in text(posted)
+
+    shown = adam_client.get(API_KEYS)
+    reloaded = adam_client.get(API_KEYS)
+
+    secret = secret_in(shown)
+    assert secret not in text(reloaded)
+    assert 'id="new-secret-key"' not in text(reloaded)
+    assert ApiKey.objects.count() == 1
+    assert secret not in str(dict(adam_client.session))
 
 
 def test_the_new_key_works_at_once(adam_client, client):

@@ -1,10 +1,12 @@
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from tests.accounts.html import field_error, text, words
+from workspaces import audit
 from workspaces.models import AuditEvent, Membership
 from workspaces.roles import Role
 
@@ -12,9 +14,8 @@ AUDIT = "/w/acme/audit/"
 
 
 def event(workspace, action: str = "member.role_change", actor: str = "adam@example.com", **kw):
-    return AuditEvent.objects.create(
-        workspace=workspace, actor_label=actor, action=action, target_label="x", **kw
-    )
+    kw.setdefault("target_label", "x")
+    return AuditEvent.objects.create(workspace=workspace, actor_label=actor, action=action, **kw)
 
 
 def rows(response) -> int:
@@ -35,7 +36,7 @@ def test_it_lists_what_happened_with_actor_and_before_after(alice_client, alice,
 
     assert response.status_code == 200
     page = words(response)
-    assert "alice@example.com member.role_change bob@example.com" in page
+    assert "alice@example.com changed the role of bob@example.com" in page
     assert "role: editor → admin" in page
 
 
@@ -66,8 +67,8 @@ def test_it_filters_by_actor(alice_client, acme):
     response = alice_client.get(AUDIT, {"actor": "ADAM"})
 
     assert rows(response) == 1
-    assert "api_key.create" in listed(response)
-    assert "member.remove" not in listed(response)
+    assert "created the API key x" in listed(response)
+    assert "removed x" not in listed(response)
 
 
 def test_it_filters_by_action(alice_client, acme):
@@ -77,7 +78,9 @@ def test_it_filters_by_action(alice_client, acme):
     response = alice_client.get(AUDIT, {"action": "member.remove"})
 
     assert rows(response) == 1
-    assert '<option value="member.remove" selected>' in text(response)
+    assert '<option value="member.remove" selected>Removed … from the workspace</option>' in text(
+        response
+    )
 
 
 def test_it_filters_by_date(alice_client, acme):
@@ -90,7 +93,7 @@ def test_it_filters_by_date(alice_client, acme):
     response = alice_client.get(AUDIT, {"since": "2025-03-05", "until": "2025-03-10"})
 
     assert rows(response) == 1
-    assert "middle.thing" in listed(response)
+    assert "middle: thing" in listed(response)
 
 
 def test_it_refuses_a_malformed_date_by_the_field(alice_client, acme):
@@ -118,11 +121,11 @@ def test_it_is_paginated_newest_first(alice_client, acme):
 
     assert rows(first) == 50
     assert "Page 1 of 2" in text(first)
-    assert listed(first).index("thing.59") < listed(first).index("thing.58")
-    assert "thing.09" not in listed(first)
+    assert listed(first).index("thing: 59") < listed(first).index("thing: 58")
+    assert "thing: 09" not in listed(first)
     assert rows(second) == 10
-    assert "thing.00" in listed(second)
-    assert "thing.59" not in listed(second)
+    assert "thing: 00" in listed(second)
+    assert "thing: 59" not in listed(second)
 
 
 def test_pagination_keeps_the_filters(alice_client, acme):
@@ -159,3 +162,55 @@ def test_editors_and_viewers_get_403(request, persona):
 
 def test_an_outsider_gets_404(charlie_client, acme):
     assert charlie_client.get(AUDIT).status_code == 404
+
+
+def test_it_says_what_happened_in_words_not_codes(alice_client, acme):
+    event(acme, action="label.move", target_label="support-bot@production",
+          data={"before": {"version": 2}, "after": {"version": 3}})  # fmt: skip
+    event(acme, action="api_key.revoke", target_label="ci (sk-abc…)")
+
+    page = listed(alice_client.get(AUDIT))
+
+    assert "pointed “production” of support-bot at version 3" in page
+    assert "revoked the API key ci (sk-abc…)" in page
+    assert "label.move" not in page
+    assert "api_key.revoke" not in page
+
+
+def recorded_actions() -> set[str]:
+    """Every action code a service records, read from the source: literal codes on an
+    `action=` line, plus the codes built from a variable, each listed here by hand."""
+    root = Path(__file__).resolve().parents[2]
+    found: set[str] = set()
+    for app in ("accounts", "workspaces", "promptregistry", "gateway"):
+        for path in (root / app).rglob("*.py"):
+            source = path.read_text()
+            if "audit.record(" not in source and "_relocate(" not in source:
+                continue
+            for line in source.splitlines():
+                if "action=" not in line:
+                    continue
+                assert 'action=f"' not in line or line.strip() in BUILT, (path, line)
+                found.update(re.findall(r'"([a-z_]+\.[a-z_]+)"', line))
+    return found | {f"label.{a}" for a in LABEL_ACTIONS} | {"folder.access", "prompt.access"}
+
+
+# Codes built with f-strings: label.<LabelMove action> and <folder|prompt>.access.
+BUILT = {'action=f"label.{action}",', 'action=f"{kind}.access",'}
+LABEL_ACTIONS = ("move", "split", "promote", "abort", "remove")
+
+
+def test_every_recorded_action_has_a_sentence():
+    actions = recorded_actions()
+
+    assert {"label.move", "member.role_change", "version.create"} <= actions
+    assert sorted(actions - set(audit.SENTENCES)) == []
+
+
+def test_label_actions_are_the_ones_label_history_records():
+    from promptregistry.services import labels
+
+    source = Path(labels.__file__).read_text()
+    calls = re.findall(r"_history\(principal[^)]*\)", source)
+    used = {word for call in calls for word in re.findall(r'"([a-z_]+)"', call)}
+    assert used == set(LABEL_ACTIONS)

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.html import format_html, mark_safe
 from django.utils.timesince import timesince
 
+from workspaces import audit
+
 register = template.Library()
 
 # Hand-drawn 24x24 stroke icons (currentColor), kept tiny on purpose.
@@ -79,6 +81,11 @@ def audit_changes(event) -> list[tuple[str, str | None, str | None]]:
     return [
         (key.replace("_", " "), _display(before.get(key)), _display(after.get(key))) for key in keys
     ]
+
+
+@register.filter
+def audit_sentence(event) -> str:
+    return audit.sentence(event)
 
 
 @register.filter
