@@ -43,8 +43,9 @@ class MembershipFactory(factory.django.DjangoModelFactory):
 def api_key_for(
     workspace: Workspace, role: str = Role.EDITOR, name: str = "ci"
 ) -> tuple[ApiKey, str]:
-    """A saved key and its secret, as a test client would hold them."""
-    api_key = ApiKey(workspace=workspace, name=name, role=role)
+    """A saved key and its secret, as a test client would hold them (an operator's key: no
+    member's role caps it)."""
+    api_key = ApiKey(workspace=workspace, name=name, role=role, issued_by_operator=True)
     secret = api_key.issue_secret()
     api_key.save()
     return api_key, secret

@@ -93,6 +93,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "public_key",
         "secret_prefix",
         "created_by",
+        "issued_by_operator",
         "created_at",
         "last_used_at",
     ]

@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from .models import ApiKey, Membership, hash_token
 from .principal import Principal
-from .roles import Role, lower_role
 
 # last_used_at is a hint for humans; writing it on every request would serialise traffic.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -55,10 +54,8 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     # A key never does more than the person who made it may do today: demoting (or removing)
-    # its creator narrows the key at once. Keys made by operators (no creator) keep their role.
-    role = api_key.role
-    if api_key.created_by_id is not None:
-        role = lower_role(role, api_key.creator_role or Role.VIEWER)
+    # its creator narrows the key at once; a key whose creator is gone only reads.
+    role = api_key.effective_role(api_key.creator_role)
     return Principal(workspace=api_key.workspace, role=role, api_key=api_key)
 
 

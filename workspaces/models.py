@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from .roles import Action, Role, role_allows
+from .roles import Action, Role, lower_role, role_allows
 
 SLUG_VALIDATOR = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
@@ -160,18 +160,24 @@ class ApiKey(models.Model):
         choices=Role.choices,
         default=Role.EDITOR,
         help_text="The most this key may do. It never exceeds its creator's current role, and "
-        "can only read once its creator has left the workspace.",
+        "can only read once its creator has left the workspace or their account is deleted.",
     )
     public_key = models.CharField(max_length=64, unique=True, editable=False)
     secret_hash = models.CharField(max_length=64, unique=True, editable=False)
     secret_prefix = models.CharField(max_length=16, editable=False)
-    # Blank for keys an operator creates with manage.py create_api_key.
+    # Blank for keys an operator creates with manage.py create_api_key, and once the creator's
+    # account is deleted: issued_by_operator tells the two apart (see effective_role).
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+    )
+    issued_by_operator = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Created with manage.py create_api_key: no member's role caps it.",
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
@@ -195,6 +201,15 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    def effective_role(self, creator_role: str | None) -> str:
+        """What the key may do today, given its creator's current role in the workspace (None:
+        not a member any more, or the account is gone). A key never does more than the person
+        who made it may do, and only reads once nobody answers for it; operator keys keep
+        their own role."""
+        if self.issued_by_operator:
+            return self.role
+        return lower_role(self.role, creator_role or Role.VIEWER)
 
     def allows(self, action: Action) -> bool:
         return self.is_active and role_allows(self.role, action)

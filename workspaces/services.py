@@ -249,7 +249,12 @@ def invitation_accept(*, token: str, user: User) -> Membership:
 def api_key_create(*, principal: Principal, name: str, role: str) -> tuple[ApiKey, str]:
     _check_grantable(principal, role)
     api_key = ApiKey(
-        workspace=principal.workspace, name=name.strip(), role=role, created_by=principal.user
+        workspace=principal.workspace,
+        name=name.strip(),
+        role=role,
+        created_by=principal.user,
+        # No member and no key acting: the operator's manage.py create_api_key.
+        issued_by_operator=principal.user is None and principal.api_key is None,
     )
     secret = api_key.issue_secret()
     api_key.full_clean()
