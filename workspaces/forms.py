@@ -18,7 +18,8 @@ class WorkspaceCreateForm(forms.Form):
         required=False,
         label="Address",
         validators=[SLUG_VALIDATOR],
-        help_text="Appears in links: /w/<address>/. Leave empty to derive it from the name.",
+        # Plain text: Django's form templates print help_text unescaped, so no <…> here.
+        help_text="Appears in links, e.g. /w/support-bot/. Leave empty to derive it from the name.",
     )
 
     def clean(self):

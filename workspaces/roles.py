@@ -45,15 +45,15 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_OWNERS: Role.OWNER,
 }
 
-# Shown on the members page, in this order.
+# Shown on the members page, in this order. Only what the product does today: a row joins
+# when its feature ships (model providers have a role rule but no page yet).
 ACTION_DESCRIPTIONS: dict[Action, str] = {
-    Action.READ: "See prompts, versions, logs and evaluations",
-    Action.EDIT: "Write prompts, save versions, move unprotected labels, run evaluations",
+    Action.READ: "See prompts, snippets, versions, labels and comments",
+    Action.EDIT: "Write prompts, save versions, move unprotected labels",
     Action.RELEASE_PROTECTED: "Move protected labels such as production",
-    Action.DELETE: "Delete prompts, folders and datasets",
+    Action.DELETE: "Delete prompts and folders",
     Action.MANAGE_MEMBERS: "Invite people, change roles, remove members",
     Action.MANAGE_KEYS: "Create and revoke API keys",
-    Action.MANAGE_PROVIDERS: "Configure model providers and their secrets",
     Action.VIEW_AUDIT: "Read the audit log",
     Action.MANAGE_SETTINGS: "Change workspace settings",
     Action.MANAGE_OWNERS: "Make or remove owners, transfer ownership",
@@ -61,7 +61,7 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
 
 ROLE_DESCRIPTIONS: dict[Role, str] = {
     Role.OWNER: "Everything, including who the owners are.",
-    Role.ADMIN: "Runs the workspace: members, keys, providers, production releases.",
+    Role.ADMIN: "Runs the workspace: members, keys, settings, production releases.",
     Role.EDITOR: "Writes and tests prompts; releases to unprotected labels.",
     Role.VIEWER: "Reads everything they are allowed to see; changes nothing.",
 }

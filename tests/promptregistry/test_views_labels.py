@@ -345,3 +345,10 @@ def test_splitting_a_label_that_is_not_set_says_why(bob_client, prompt, name, re
     response = bob_client.post(P + f"labels/{name}/split/", {"version": "3", "percent": "10"})
     assert response.status_code == 400
     assert f"The label wasn't moved. {reason}" in words(response)
+
+
+def test_the_split_help_promises_no_completion_log(adam_client, prompt):
+    page = adam_client.get(LABELS).content.decode()
+
+    assert "every fetch answers with the version number it served" in page
+    assert "completion" not in page

@@ -34,6 +34,13 @@ def test_it_lists_keys_without_their_secrets(adam_client, acme):
     assert secret not in text(response)
 
 
+def test_it_names_only_clients_that_work_today(adam_client):
+    page = text(adam_client.get(API_KEYS))
+
+    assert "Langfuse SDK" in page
+    assert "OpenAI" not in page
+
+
 def test_it_explains_an_empty_list(adam_client, acme):
     assert "No API keys yet" in text(adam_client.get(API_KEYS))
 

@@ -18,6 +18,13 @@ def test_it_lists_the_members_and_the_role_matrix(alice_client, adam, bob, vera)
     assert "Move protected labels such as production" in text(response)
 
 
+def test_the_role_matrix_promises_only_what_is_built(alice_client):
+    page = text(alice_client.get(MEMBERS)).lower()
+
+    for unbuilt in ("logs", "evaluations", "datasets", "providers"):
+        assert unbuilt not in page
+
+
 def test_a_viewer_can_read_it_but_gets_no_controls(vera_client, bob):
     response = vera_client.get(MEMBERS)
 

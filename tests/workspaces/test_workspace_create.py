@@ -15,6 +15,13 @@ def test_it_shows_the_form(alice_client):
     assert 'name="slug"' in response.content.decode()
 
 
+def test_the_address_help_reads_as_text_not_markup(alice_client):
+    page = alice_client.get(CREATE).content.decode()
+
+    assert "Appears in links, e.g. /w/support-bot/." in page
+    assert "<address>" not in page
+
+
 def test_it_creates_a_workspace_with_a_slug_from_the_name(client_for, db):
     nora = UserFactory(email="nora@example.com")
     client = client_for(nora)
