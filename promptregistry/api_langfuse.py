@@ -50,6 +50,7 @@ from .api_langfuse_shapes import (
 from .api_schemas import MAX_INT
 from .content import json_problem
 from .models import LATEST, PRODUCTION, Label, Prompt, PromptVersion
+from .services.prompts import name_unavailable
 
 langfuse_api = NinjaAPI(
     title="PromptOps — Langfuse-compatible prompt API",
@@ -183,6 +184,8 @@ def _create_version(principal: Principal, payload: PromptCreateIn, extra_labels:
         )
         prompt.refresh_from_db()
     else:
+        if not selectors.may_see(principal, existing):
+            raise name_unavailable(payload.name)  # the same answer as for any unusable name
         prompt = selectors.prompt_for(principal, existing.name, Action.EDIT)
         if prompt.type != prompt_type:
             raise LangfuseError(

@@ -84,6 +84,17 @@ def prompt_for(principal: Principal, name: str, need: Action = Action.READ) -> P
     return prompt
 
 
+def may_see(principal: Principal, prompt: Prompt) -> bool:
+    """Whether the prompt (with its folders' restrictions) is visible to the principal."""
+    try:
+        access.check_restricted_chain(
+            principal, _folder_chain(prompt.folder) + [prompt], Action.READ
+        )
+    except Http404:
+        return False
+    return True
+
+
 def folder_for(principal: Principal, path: str, need: Action = Action.READ) -> Folder:
     folder = Folder.objects.filter(workspace=principal.workspace, path=path).first()
     if folder is None:

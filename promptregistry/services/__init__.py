@@ -7,6 +7,7 @@ from .folders import folder_create, folder_delete, folder_move, folder_rename
 from .labels import label_abort_split, label_move, label_promote_split, label_remove, label_split
 from .prompts import (
     StaleVersionError,
+    UnchangedVersionError,
     prompt_create,
     prompt_delete,
     prompt_rename,
@@ -21,6 +22,7 @@ __all__ = [
     "check_may_write_in",
     "grants_for",
     "StaleVersionError",
+    "UnchangedVersionError",
     "comment_create",
     "comment_delete",
     "comment_update",

@@ -6,8 +6,9 @@ from workspaces import access, audit
 from workspaces.principal import Principal
 from workspaces.roles import Action
 
-from .. import cache
+from .. import cache, selectors
 from ..models import Folder, Prompt, PromptAlias, validate_segment
+from .access import check_may_write_in
 
 
 def ensure_folder_path(*, principal: Principal, path: str) -> Folder | None:
@@ -35,10 +36,17 @@ def ensure_folder_path(*, principal: Principal, path: str) -> Folder | None:
     return folder
 
 
-def _check_free(workspace, path: str) -> None:
-    if Folder.objects.filter(workspace=workspace, path=path).exists():
+def _check_free(principal: Principal, path: str) -> None:
+    """Refuse a path that is taken, without telling the caller what they can't see is there."""
+    unavailable = ValidationError({"name": f"“{path}” can't be used here: choose another name."})
+    if Folder.objects.filter(workspace=principal.workspace, path=path).exists():
+        if not selectors.visible_folders(principal).filter(path=path).exists():
+            raise unavailable
         raise ValidationError({"name": f"A folder “{path}” already exists here."})
-    if Prompt.objects.alive().filter(workspace=workspace, name=path).exists():
+    clash = Prompt.objects.alive().filter(workspace=principal.workspace, name=path).first()
+    if clash is not None:
+        if not selectors.may_see(principal, clash):
+            raise unavailable
         raise ValidationError({"name": f"A prompt is already called “{path}”."})
 
 
@@ -49,8 +57,9 @@ def folder_create(*, principal: Principal, parent: Folder | None, name: str) -> 
         validate_segment(name)
     except ValidationError as error:
         raise ValidationError({"name": error.messages}) from error
+    check_may_write_in(principal=principal, folder_path=parent.path if parent else "", field="name")
     path = f"{parent.path}/{name}" if parent else name
-    _check_free(principal.workspace, path)
+    _check_free(principal, path)
     folder = Folder(
         workspace=principal.workspace,
         parent=parent,
@@ -113,7 +122,7 @@ def folder_rename(*, principal: Principal, folder: Folder, name: str) -> Folder:
     if name == folder.name:
         return folder
     new_path = f"{folder.parent.path}/{name}" if folder.parent else name
-    _check_free(folder.workspace, new_path)
+    _check_free(principal, new_path)
     folder.name = name
     folder.save(update_fields=["name"])
     _relocate(principal, folder, new_path, action="folder.rename")
@@ -127,7 +136,10 @@ def folder_move(*, principal: Principal, folder: Folder, parent: Folder | None) 
     new_path = f"{parent.path}/{folder.name}" if parent else folder.name
     if new_path == folder.path:
         return folder
-    _check_free(folder.workspace, new_path)
+    check_may_write_in(
+        principal=principal, folder_path=parent.path if parent else "", field="parent"
+    )
+    _check_free(principal, new_path)
     folder.parent = parent
     folder.save(update_fields=["parent"])
     _relocate(principal, folder, new_path, action="folder.move")

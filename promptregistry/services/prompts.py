@@ -6,9 +6,18 @@ from workspaces import audit
 from workspaces.principal import Principal
 from workspaces.roles import Action
 
-from .. import cache, content, templating
-from ..models import LATEST, Prompt, PromptAlias, PromptVersion, Tag, validate_segment
+from .. import cache, content, selectors, templating
+from ..models import (
+    LATEST,
+    Folder,
+    Prompt,
+    PromptAlias,
+    PromptVersion,
+    Tag,
+    validate_segment,
+)
 from ..snippet_refs import check_snippet_references
+from .access import check_may_write_in
 from .folders import ensure_folder_path
 from .labels import label_move
 
@@ -26,6 +35,17 @@ class StaleVersionError(ValidationError):
         )
 
 
+class UnchangedVersionError(ValidationError):
+    """Saving exactly what the newest version already holds."""
+
+    def __init__(self, number: int):
+        self.number = number
+        super().__init__(
+            f"Nothing changed since version {number}: edit the prompt or its settings before "
+            "saving a new version."
+        )
+
+
 def validate_name(name: str) -> str:
     name = name.strip().strip("/")
     if not name or len(name) > MAX_NAME or "|" in name or "//" in name:
@@ -40,15 +60,24 @@ def validate_name(name: str) -> str:
     return name
 
 
-def _check_name_free(workspace, name: str, exclude_pk: int | None = None) -> None:
-    clash = Prompt.objects.alive().filter(workspace=workspace, name=name)
+def name_unavailable(name: str) -> ValidationError:
+    """The answer for a name taken by something the caller can't see: it must read the same
+    whatever is there, so the refusal never tells the caller that a hidden prompt exists."""
+    return ValidationError({"name": f"“{name}” can't be used here: choose another name."})
+
+
+def _check_name_free(principal: Principal, name: str, exclude_pk: int | None = None) -> None:
+    clash = Prompt.objects.alive().filter(workspace=principal.workspace, name=name)
     if exclude_pk:
         clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
+    clash = clash.select_related("folder").first()
+    if clash is not None:
+        if not selectors.may_see(principal, clash):
+            raise name_unavailable(name)
         raise ValidationError({"name": f"A prompt called “{name}” already exists."})
-    from ..models import Folder
-
-    if Folder.objects.filter(workspace=workspace, path=name).exists():
+    if Folder.objects.filter(workspace=principal.workspace, path=name).exists():
+        if not selectors.visible_folders(principal).filter(path=name).exists():
+            raise name_unavailable(name)
         raise ValidationError({"name": f"“{name}” is a folder."})
 
 
@@ -86,10 +115,12 @@ def prompt_create(
 ) -> Prompt:
     """A new prompt or snippet, with its first version when content is given."""
     name = validate_name(name)
-    _check_name_free(principal.workspace, name, None)
+    folder_path = name.rsplit("/", 1)[0] if "/" in name else ""
+    # Every path that creates a prompt (editor, native API, Langfuse API, push) checks here.
+    check_may_write_in(principal=principal, folder_path=folder_path, field="name")
+    _check_name_free(principal, name, None)
     if kind == Prompt.Kind.SNIPPET:
         prompt_type = Prompt.Type.TEXT  # a snippet is text dropped into other prompts
-    folder_path = name.rsplit("/", 1)[0] if "/" in name else ""
     folder = ensure_folder_path(principal=principal, path=folder_path)
     prompt = Prompt(
         workspace=principal.workspace,
@@ -137,9 +168,14 @@ def prompt_version_create(
     base_number: int | None = None,
     labels: list[str] | None = None,
     restored_from: int | None = None,
+    refuse_unchanged: bool = False,
 ) -> PromptVersion:
     """Version N+1. `base_number` is the version the author started from: if someone saved
-    after it, StaleVersionError (with the newer version) and nothing is written."""
+    after it, StaleVersionError (with the newer version) and nothing is written.
+
+    `refuse_unchanged` (the editor, the native API): content, format and config equal to
+    the newest version's is a ValidationError instead of an identical version. The
+    Langfuse-compatible API leaves it off, because Langfuse saves a new version anyway."""
     locked = Prompt.objects.select_for_update().get(pk=prompt.pk)
     if base_number is not None and locked.latest_version_number != base_number:
         newer = locked.versions.select_related("author", "author_api_key").get(
@@ -151,6 +187,8 @@ def prompt_version_create(
     if len(commit_message) > 500:
         raise ValidationError({"commit_message": "Keep the message under 500 characters."})
     stored = content.normalise_content(locked.type, version_content)
+    if refuse_unchanged:
+        _check_changed(locked, stored, template_format, content.normalise_config(config))
     content.check_templates(stored, template_format)
     for text in content.texts_of(stored):
         check_snippet_references(workspace=locked.workspace, name=locked.name, text=text)
@@ -192,6 +230,17 @@ def prompt_version_create(
     return version
 
 
+def _check_changed(prompt: Prompt, stored: dict, template_format: str, config: dict) -> None:
+    newest = prompt.versions.filter(number=prompt.latest_version_number).first()
+    if (
+        newest is not None
+        and newest.content == stored
+        and newest.template_format == template_format
+        and newest.config == config
+    ):
+        raise UnchangedVersionError(newest.number)
+
+
 @transaction.atomic
 def version_restore(*, principal: Principal, version: PromptVersion) -> PromptVersion:
     """Rollback by content: a new version equal to an old one."""
@@ -226,9 +275,10 @@ def prompt_rename(*, principal: Principal, prompt: Prompt, new_name: str) -> Pro
     new_name = validate_name(new_name)
     if new_name == prompt.name:
         return prompt
-    _check_name_free(prompt.workspace, new_name, prompt.pk)
     old_name = prompt.name
     folder_path = new_name.rsplit("/", 1)[0] if "/" in new_name else ""
+    check_may_write_in(principal=principal, folder_path=folder_path, field="name")
+    _check_name_free(principal, new_name, prompt.pk)
     prompt.folder = ensure_folder_path(principal=principal, path=folder_path)
     prompt.name = new_name
     prompt.updated_at = timezone.now()
