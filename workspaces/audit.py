@@ -37,7 +37,8 @@ def record(
 
 # How the audit log says each action, after the actor: "alice@example.com moved …".
 # {target} is the event's target label; label events also get {prompt}, {label} and
-# {version}. Every action a service records needs a sentence here (a test greps for them).
+# {version}; version and comment events {prompt} and {number} (from "name v3"). Every
+# action a service records needs a sentence here (a test greps for them).
 SENTENCES = {
     "workspace.create": "created the workspace",
     "workspace.update": "changed the workspace settings",
@@ -61,9 +62,9 @@ SENTENCES = {
     "prompt.delete": "deleted {target}",
     "prompt.access": "changed who may see and edit {target}",
     "prompt.alias_delete": "stopped an old name of {target} from resolving",
-    "version.create": "saved {target}",
-    "comment.create": "commented on {target}",
-    "comment.delete": "deleted a comment on {target}",
+    "version.create": "saved version {number} of {prompt}",
+    "comment.create": "commented on version {number} of {prompt}",
+    "comment.delete": "deleted a comment on version {number} of {prompt}",
     "label.move": "pointed “{label}” of {prompt} at version {version}",
     "label.split": "started an A/B test on “{label}” of {prompt}",
     "label.promote": "promoted the A/B test on “{label}” of {prompt} to version {version}",
@@ -78,10 +79,19 @@ def sentence(event: AuditEvent) -> str:
     target = event.target_label or "—"
     if template is None:  # an action recorded before it had a sentence: say it as it is
         return f"{event.action.replace('_', ' ').replace('.', ': ')} {event.target_label}".strip()
-    prompt, _, label = target.rpartition("@") if event.action.startswith("label.") else ("", "", "")
+    prompt, label, number = target, "", "—"
+    if event.action.startswith("label."):
+        prompt, _, label = target.rpartition("@")
+    elif match := VERSIONED.fullmatch(target):
+        prompt, number = match.group(1), match.group(2)
     after = event.data.get("after") if isinstance(event.data, dict) else None
     version = after.get("version") if isinstance(after, dict) else None
-    return template.format(target=target, prompt=prompt, label=label, version=version or "—")
+    return template.format(
+        target=target, prompt=prompt, label=label, version=version or "—", number=number
+    )
+
+
+VERSIONED = re.compile(r"(.+) v(\d+)")
 
 
 def action_name(action: str) -> str:

@@ -214,3 +214,15 @@ def test_label_actions_are_the_ones_label_history_records():
     calls = re.findall(r"_history\(principal[^)]*\)", source)
     used = {word for call in calls for word in re.findall(r'"([a-z_]+)"', call)}
     assert used == set(LABEL_ACTIONS)
+
+
+def test_versions_and_comments_read_as_version_n_of_the_prompt(alice_client, acme):
+    event(acme, action="version.create", target_label="support/triage v3",
+          data={"after": {"number": 3, "message": "Shorter", "restored_from": None}})  # fmt: skip
+    event(acme, action="comment.create", target_label="support/triage v2")
+
+    page = listed(alice_client.get(AUDIT))
+
+    assert "saved version 3 of support/triage" in page
+    assert "commented on version 2 of support/triage" in page
+    assert "restored from" not in page  # a setting that stayed unset says nothing

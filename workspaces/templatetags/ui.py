@@ -78,8 +78,11 @@ def audit_changes(event) -> list[tuple[str, str | None, str | None]]:
     before = event.data.get("before") or {}
     after = event.data.get("after") or {}
     keys = list(dict.fromkeys([*before, *after]))
+    empty = (None, 0, "", [])  # a setting that stayed unset says nothing: left out
     return [
-        (key.replace("_", " "), _display(before.get(key)), _display(after.get(key))) for key in keys
+        (key.replace("_", " "), _display(before.get(key)), _display(after.get(key)))
+        for key in keys
+        if not (before.get(key) is None and after.get(key) in empty)
     ]
 
 
