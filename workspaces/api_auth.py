@@ -6,8 +6,11 @@ or `x-api-key: sk-...`. Sessions never authenticate the API.
 
 import base64
 import binascii
+import hmac
 from datetime import timedelta
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
@@ -17,6 +20,12 @@ from .principal import Principal
 
 # last_used_at is a hint for humans; writing it on every request would serialise traffic.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+# A key that authenticated is remembered this long (by its secret's hash), so the API's hot
+# path makes one indexed lookup per key every few seconds rather than one per request.
+# Revoking or deleting a key, changing or removing its creator's membership and deleting its
+# creator drop the entry at once (forget_keys, connected in apps.py); the TTL only bounds
+# changes made behind the ORM's back (queryset.update, raw SQL).
+AUTH_CACHE_SECONDS = 5
 
 
 def _credentials(request: HttpRequest) -> tuple[str | None, str | None]:
@@ -35,28 +44,80 @@ def _credentials(request: HttpRequest) -> tuple[str | None, str | None]:
     return None, api_key_header or None
 
 
-def principal_from_request(request: HttpRequest) -> Principal | None:
-    public, secret = _credentials(request)
-    if not secret:
-        return None
+def _cache_key(secret_hash: str) -> str:
+    return f"api-key-auth:{secret_hash}"
+
+
+def _key_and_role(secret_hash: str) -> tuple[ApiKey, str] | None:
+    """The active key with this secret hash and what it may do today (None: no such key)."""
     creator_role = Membership.objects.filter(
         workspace=OuterRef("workspace"), user=OuterRef("created_by")
     ).values("role")[:1]
     api_key = (
         ApiKey.objects.select_related("workspace")
         .annotate(creator_role=Subquery(creator_role))
-        .filter(secret_hash=hash_token(secret), revoked_at__isnull=True)
+        .filter(secret_hash=secret_hash, revoked_at__isnull=True)
         .first()
     )
-    if api_key is None or (public is not None and public != api_key.public_key):
+    if api_key is None:
+        return None
+    # A key never does more than the person who made it may do today: demoting (or removing)
+    # its creator narrows the key at once; a key whose creator is gone only reads.
+    return api_key, api_key.effective_role(api_key.creator_role)
+
+
+def principal_from_request(request: HttpRequest) -> Principal | None:
+    public, secret = _credentials(request)
+    if not secret:
+        return None
+    secret_hash = hash_token(secret)
+    found = cache.get(_cache_key(secret_hash))
+    if found is None:
+        # Unknown secrets are not remembered: guessing must not fill the cache.
+        found = _key_and_role(secret_hash)
+        if found is None:
+            return None
+        cache.set(_cache_key(secret_hash), found, AUTH_CACHE_SECONDS)
+    api_key, role = found
+    if public is not None and not hmac.compare_digest(public, api_key.public_key):
         return None
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
-    # A key never does more than the person who made it may do today: demoting (or removing)
-    # its creator narrows the key at once; a key whose creator is gone only reads.
-    role = api_key.effective_role(api_key.creator_role)
+        api_key.last_used_at = now
+        cache.set(_cache_key(secret_hash), (api_key, role), AUTH_CACHE_SECONDS)
     return Principal(workspace=api_key.workspace, role=role, api_key=api_key)
+
+
+def forget_keys(secret_hashes) -> None:
+    """Drop remembered keys now and again after commit (a request running meanwhile may have
+    cached the old row, e.g. the role before a membership change committed)."""
+    keys = [_cache_key(secret_hash) for secret_hash in secret_hashes]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def forget_key_on_change(sender, instance: ApiKey, **kwargs) -> None:
+    """post_save/post_delete of ApiKey: revoked, renamed or deleted."""
+    forget_keys([instance.secret_hash])
+
+
+def forget_creator_keys_on_membership_change(sender, instance: Membership, **kwargs) -> None:
+    """post_save/post_delete of Membership: the creator's role caps their keys."""
+    forget_keys(
+        ApiKey.objects.filter(
+            workspace_id=instance.workspace_id, created_by_id=instance.user_id
+        ).values_list("secret_hash", flat=True)
+    )
+
+
+def forget_creator_keys_on_user_delete(sender, instance, **kwargs) -> None:
+    """pre_delete of a user: their keys only read once the account is gone."""
+    forget_keys(
+        ApiKey.objects.filter(created_by_id=instance.pk).values_list("secret_hash", flat=True)
+    )
 
 
 class ApiKeyAuth:

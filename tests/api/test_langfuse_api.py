@@ -176,7 +176,7 @@ def test_a_prompt_whose_name_ends_in_versions_n_is_still_served(api_client, add_
 def test_a_second_get_is_served_from_the_cache(api_client, movie_critic, assert_queries):
     client = api_client(basic=True)
     client.get(url("movie-critic"))
-    with assert_queries(1):
+    with assert_queries(0):  # the key and the served version both come from the cache
         assert client.get(url("movie-critic")).status_code == 200
 
 
@@ -266,9 +266,9 @@ def test_the_list_filters_by_name_label_tag_and_pages(api_client, add_prompt, mo
 
 def test_the_list_costs_the_same_queries_for_few_and_many(api_client, add_prompt, assert_queries):
     client = api_client(basic=True)
-    client.get(V2)
+    client.get(V2)  # caches the key
     add_prompt("one", "x", tags=("t",))
-    with assert_queries(9) as few:
+    with assert_queries(8) as few:
         client.get(V2)
     for n in range(6):
         add_prompt(f"many/{n}", "x", tags=("t", "u"), labels=("production", "staging"))
