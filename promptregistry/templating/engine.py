@@ -124,6 +124,7 @@ from promptregistry.templating.parsing import (
     _merge_literals,
     _mustache_source,
     _parse,
+    _Piece,
     _render_piece,
 )
 
@@ -220,7 +221,27 @@ def render(
     missing = _unique(p.name for p in pieces if isinstance(p, _Field) and p.name not in values)
     if missing:
         raise MissingVariablesError(missing)
-    return "".join(_render_piece(piece, values) for piece in pieces)
+    return _join_limited(pieces, values, limits or DEFAULT_LIMITS)
+
+
+def _join_limited(pieces: Sequence[_Piece], values: Mapping[str, Any], limits: RenderLimits) -> str:
+    # A short template can repeat a long value many times ("{{doc}}" ten thousand times):
+    # measure the output before building it.
+    texts: dict[str, str] = {}
+    size = 0
+    for piece in pieces:
+        if isinstance(piece, _Field) and piece.name not in texts:
+            texts[piece.name] = _render_piece(piece, values)
+        size += len(texts[piece.name]) if isinstance(piece, _Field) else len(piece.source)
+    if size > limits.max_total_chars:
+        raise TemplateLimitError(
+            f"Template output would be longer than the limit of {limits.max_total_chars:,}"
+            " characters"
+        )
+    return "".join(
+        texts[piece.name] if isinstance(piece, _Field) else _render_piece(piece, values)
+        for piece in pieces
+    )
 
 
 def render_messages(

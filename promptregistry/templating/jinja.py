@@ -12,6 +12,7 @@ import jinja2
 import jinja2.meta
 from jinja2.sandbox import SecurityError
 
+from promptregistry.templating.budget import render_budget
 from promptregistry.templating.errors import (
     MissingVariablesError,
     TemplateError,
@@ -27,7 +28,7 @@ from promptregistry.templating.limits import (
     _too_slow,
 )
 from promptregistry.templating.parsing import _split_references
-from promptregistry.templating.sandbox import _active_limits, _environment
+from promptregistry.templating.sandbox import _environment
 
 # Snippet references are not Jinja syntax; they are swapped for inert markers
 # of the same line count before Jinja sees the text, and swapped back after.
@@ -68,9 +69,9 @@ def _jinja_variables(source: str) -> list[str]:
 def _render_jinja(template: str, values: Mapping[str, Any], limits: RenderLimits) -> str:
     source, markers = _mask_references(template)
     compiled = _compile_jinja(source)
-    token = _active_limits.set(limits)
     try:
-        output = _generate_limited(compiled, dict(values), limits)
+        with render_budget(limits):
+            output = _generate_limited(compiled, dict(values), limits)
     except SecurityError as exc:
         raise TemplateSecurityError(f"Not allowed in templates: {exc.message}") from None
     except jinja2.UndefinedError as exc:
@@ -87,12 +88,16 @@ def _render_jinja(template: str, values: Mapping[str, Any], limits: RenderLimits
     except MemoryError:
         raise TemplateLimitError("Template needed too much memory") from None
     except Exception as exc:
-        raise TemplateRenderError(f"{type(exc).__name__}: {exc}") from None
-    finally:
-        _active_limits.reset(token)
+        raise TemplateRenderError(_describe_error(exc)) from None
     for marker, reference in markers.items():
         output = output.replace(marker, reference)
     return output
+
+
+def _describe_error(exc: Exception) -> str:
+    message = f"{type(exc).__name__}: {exc}"
+    # An error message may quote a value; the editor shows one line, not the whole value.
+    return message if len(message) <= 500 else message[:500] + "…"
 
 
 @functools.lru_cache(maxsize=256)

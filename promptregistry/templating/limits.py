@@ -24,10 +24,19 @@ _JINJA_FILENAME = "<template>"
 
 @dataclass(frozen=True)
 class RenderLimits:
-    """Limits applied while rendering Jinja2 templates."""
+    """Limits applied while rendering templates.
+
+    ``timeout_seconds`` and ``max_output_chars`` apply to Jinja2 templates: the time a
+    render may take, and the size of its output and of any single value it builds.
+    ``max_total_chars`` bounds everything one render builds along the way, in every
+    format: for Jinja2 the sum of every string and list its operators, calls, filters
+    and captures build (a list item counting as 8 characters); for mustache and
+    f-string templates the length of the output.
+    """
 
     timeout_seconds: float = 1.0
     max_output_chars: int = 200_000
+    max_total_chars: int = 10_000_000
 
 
 DEFAULT_LIMITS = RenderLimits()

@@ -1,121 +1,73 @@
-"""The sandboxed Jinja2 environment, with checks that keep each single value small.
+"""The sandboxed Jinja2 environment: only allow-listed calls, each checked before it runs.
 
-Operations that could build a huge value in one C-level step (repetition, ``**``,
-concatenation, ``%`` and ``str.format`` widths, ``join``, ``replace``, large integer
-arguments) are checked against the limits of the render in progress before they run.
+Every operation that could build a large value in one C-level step is measured before
+it runs and charged to the render's budget after (:mod:`.budget`): the operators
+``*``, ``**``, ``+``, ``%`` and ``~``; every call, which must be on the allow-list of
+:mod:`.allowlist` (str methods, read-only dict and list methods, macros and Jinja's
+helpers); every filter and test; ``str.format``/``format_map`` (:mod:`.formatting`);
+list, tuple and dict literals; comparisons; and every piece of text a block, macro
+or ``{% set %}`` capture writes. Nothing is evaluated at compile time.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
-import re
-import string
+import operator
+import types
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import jinja2
 import jinja2.runtime
 from jinja2 import nodes
-from jinja2.compiler import CodeGenerator, Frame
-from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
+from jinja2.compiler import CodeGenerator, Frame, operators
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.utils import Cycler
 
+from promptregistry.templating import allowlist, budget
 from promptregistry.templating.errors import TemplateLimitError
-from promptregistry.templating.limits import DEFAULT_LIMITS, RenderLimits
+from promptregistry.templating.formatting import bounded_str_format, check_printf_call
 
-# Integers above this bit length make ``**`` slow enough to stall the process
-# inside a single C call, where the time limit cannot interrupt it.
-_MAX_POWER_BITS = 100_000
-
-_active_limits: contextvars.ContextVar[RenderLimits] = contextvars.ContextVar(
-    "promptops_template_limits", default=DEFAULT_LIMITS
-)
-
-
-def _estimated_size(value: Any, budget: int) -> int:
-    """Roughly how many characters ``str(value)`` produces; stops counting past ``budget``."""
-    total = 0
-    pending = [value]
-    while pending and total <= budget:
-        item = pending.pop()
-        if isinstance(item, str):
-            total += len(item)
-        elif isinstance(item, dict):
-            total += 2 + len(item)
-            pending.extend(item.keys())
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            total += 2 + len(item)
-            pending.extend(item)
-        else:
-            total += 1
-    return total
+_COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "gteq": operator.ge,
+    "lt": operator.lt,
+    "lteq": operator.le,
+    "in": lambda left, right: left in right,
+    "notin": lambda left, right: left not in right,
+}
 
 
-def _check_size(size: int, what: str) -> None:
-    cap = _active_limits.get().max_output_chars
-    if size > cap:
-        raise TemplateLimitError(f"{what} would be longer than the limit of {cap:,} characters")
+class _OutputBuffer(list):
+    """What a macro, block or ``{% set %}`` capture writes, charged as it is written."""
 
+    __slots__ = ()
 
-def _is_huge_power(base: Any, exponent: Any) -> bool:
-    if not (isinstance(base, int) and isinstance(exponent, int)) or exponent <= 0:
-        return False
-    return abs(base) > 1 and exponent * abs(base).bit_length() > _MAX_POWER_BITS
+    def append(self, text: Any) -> None:
+        budget.charge(len(text), "text written by a macro or block")
+        super().append(text)
 
-
-def _check_integer_arguments(args: Iterable[Any]) -> None:
-    cap = _active_limits.get().max_output_chars
-    for arg in args:
-        if isinstance(arg, int) and not isinstance(arg, bool) and abs(arg) > cap:
-            raise TemplateLimitError(
-                f"Number {arg} is larger than the output limit of {cap:,} and is not allowed"
-                " as an argument"
-            )
-
-
-_PRINTF_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?P<width>\*|\d+)?(?:\.(?P<precision>\*|\d+))?")
-
-
-def _check_printf_format(template: str) -> None:
-    for match in _PRINTF_SPEC.finditer(template):
-        for number in (match.group("width"), match.group("precision")):
-            if number == "*":
-                raise TemplateLimitError("'*' widths in % formatting are not supported")
-            if number:
-                _check_integer_arguments([int(number)])
-
-
-def _check_format_string(template: str, depth: int = 0) -> None:
-    """Refuse str.format widths such as '{:999999999}'."""
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError:
-        return  # str.format raises the same error itself
-    for _, _, spec, _ in parsed:
-        if spec:
-            _check_integer_arguments(int(number) for number in re.findall(r"\d+", spec))
-            if depth < 2:
-                _check_format_string(spec, depth + 1)
-
-
-def _check_replace(text: Any, old: Any, new: Any, count: Any = -1) -> None:
-    if isinstance(text, str) and isinstance(old, str) and isinstance(new, str):
-        occurrences = text.count(old) if old else len(text) + 1
-        if isinstance(count, int) and count >= 0:
-            occurrences = min(occurrences, count)
-        growth = max(0, len(new) - len(old))
-        _check_size(len(text) + occurrences * growth, "Replacing text")
-
-
-def _check_join(separator: Any, items: Sequence[Any]) -> None:
-    cap = _active_limits.get().max_output_chars
-    size = _estimated_size(list(items), cap) + len(str(separator)) * max(0, len(items) - 1)
-    _check_size(size, "Joined text")
+    def extend(self, texts: Iterable[Any]) -> None:
+        texts = list(texts)
+        budget.charge(sum(len(text) for text in texts), "text written by a macro or block")
+        super().extend(texts)
 
 
 class _GuardedCodeGenerator(CodeGenerator):
-    """Compiles ``a ~ b`` to a size-checked concatenation."""
+    """Compiles operations that build or walk values to size-checked calls."""
+
+    def buffer(self, frame: Frame) -> None:
+        frame.buffer = self.temporary_identifier()
+        self.writeline(f"{frame.buffer} = environment.output_buffer()")
+
+    def _output_child_to_const(self, node: nodes.Expr, frame: Frame, finalize: Any) -> str:
+        # Only plain template text is folded at compile time; every expression is
+        # evaluated while rendering, where the limits apply.
+        if not isinstance(node, nodes.TemplateData):
+            raise nodes.Impossible()
+        return super()._output_child_to_const(node, frame, finalize)
 
     def visit_Concat(self, node: nodes.Concat, frame: Frame) -> None:
         self.write("environment.guarded_concat((")
@@ -124,9 +76,40 @@ class _GuardedCodeGenerator(CodeGenerator):
             self.write(", ")
         self.write("))")
 
+    def _guarded_literal(self, kind: str, node: nodes.Expr, frame: Frame, visit: Callable) -> None:
+        self.write(f"environment.guarded_literal({kind!r}, ")
+        visit(node, frame)
+        self.write(")")
+
+    def visit_List(self, node: nodes.List, frame: Frame) -> None:
+        self._guarded_literal("list", node, frame, super().visit_List)
+
+    def visit_Dict(self, node: nodes.Dict, frame: Frame) -> None:
+        self._guarded_literal("dict", node, frame, super().visit_Dict)
+
+    def visit_Tuple(self, node: nodes.Tuple, frame: Frame) -> None:
+        if node.ctx != "load":  # an assignment target such as "for a, b in pairs"
+            super().visit_Tuple(node, frame)
+        else:
+            self._guarded_literal("tuple", node, frame, super().visit_Tuple)
+
+    def visit_Compare(self, node: nodes.Compare, frame: Frame) -> None:
+        # Operands are evaluated before comparing (templates have no side effects),
+        # so values that would take C code too long to walk are refused first.
+        self.write("environment.guarded_compare(")
+        self.visit(node.expr, frame)
+        self.write(", (")
+        for operand in node.ops:
+            if operand.op not in operators:
+                self.fail(f"Unknown comparison {operand.op!r}", node.lineno)
+            self.write(f"({operand.op!r}, ")
+            self.visit(operand.expr, frame)
+            self.write("), ")
+        self.write("))")
+
 
 class _PromptSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's immutable sandbox plus checks that keep single values small."""
+    """Jinja's immutable sandbox, with an allow-list of calls and size checks."""
 
     code_generator_class = _GuardedCodeGenerator
     intercepted_binops = frozenset({"*", "**", "+", "%"})
@@ -139,27 +122,88 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
             loader=None,
             extensions=["jinja2.ext.loopcontrols"],
             finalize=self._finalize_value,
+            optimized=False,  # no constant folding: every filter runs within the limits
         )
-        self.filters = {name: self._guard_filter(name, f) for name, f in self.filters.items()}
+        self.filters = {
+            name: self._guard_filter(name, function)
+            for name, function in self.filters.items()
+            if name in allowlist.FILTERS or name == "join"
+        }
+        self.tests = {name: self._guard_test(test) for name, test in self.tests.items()}
+
+    # -- building blocks called by compiled templates -----------------------------------
+
+    @staticmethod
+    def output_buffer() -> _OutputBuffer:
+        return _OutputBuffer()
+
+    def guarded_concat(self, values: Sequence[Any]) -> str:
+        limit = budget.cap()
+        size = sum(budget.estimated_size(value, limit) for value in values)
+        budget.check_size(size, "Concatenated text")
+        return budget.check_result("".join([str(value) for value in values]), "Concatenated text")
+
+    @staticmethod
+    def guarded_literal(kind: str, value: Any) -> Any:
+        budget.check_items([value], f"A {kind} written in the template")
+        return value
+
+    @staticmethod
+    def guarded_compare(first: Any, operations: Sequence[tuple[str, Any]]) -> bool:
+        left = first
+        budget.check_items([left], "Comparing")
+        for name, right in operations:
+            budget.check_items([right], "Comparing")
+            if not _COMPARE[name](left, right):
+                return False
+            left = right
+        return True
+
+    @staticmethod
+    def _finalize_value(value: Any) -> Any:
+        budget.check_size(budget.estimated_size(value, budget.cap()), "Output value")
+        return "" if value is None else value
+
+    # -- operators ------------------------------------------------------------------------
 
     def call_binop(
         self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
     ) -> Any:
-        cap = _active_limits.get().max_output_chars
+        limit = budget.cap()
         if operator == "*":
             for sequence, times in ((left, right), (right, left)):
                 if isinstance(sequence, str | list | tuple) and isinstance(times, int):
-                    _check_size(_estimated_size(sequence, cap) * max(times, 0), "Repeated value")
+                    size = budget.estimated_size(sequence, limit) * max(times, 0)
+                    budget.check_size(size, "Repeated value")
         elif operator == "+":
             if isinstance(left, str | list | tuple) and isinstance(right, str | list | tuple):
-                size = _estimated_size(left, cap) + _estimated_size(right, cap)
-                _check_size(size, "Concatenated value")
-        elif operator == "**":
-            if _is_huge_power(left, right):
-                raise TemplateLimitError(f"{left} ** {right} is too large a number")
+                size = budget.estimated_size(left, limit) + budget.estimated_size(right, limit)
+                budget.check_size(size, "Concatenated value")
         elif operator == "%" and isinstance(left, str):
-            _check_printf_format(left)
-        return super().call_binop(context, operator, left, right)
+            check_printf_call(left, right)
+        if operator in ("*", "**") and budget.is_huge_product(operator, left, right):
+            raise TemplateLimitError(
+                f"{_number(left)} {operator} {_number(right)} is too large a number"
+            )
+        result = super().call_binop(context, operator, left, right)
+        if operator in ("*", "+", "%"):
+            budget.check_result(result, "Result of " + operator)
+        return result
+
+    # -- attribute access and calls -------------------------------------------------------
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        # A tuple key is hashed, and hashing walks all of it.
+        budget.check_items([argument], "Looking up a key")
+        return super().getitem(obj, argument)
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        if super().wrap_str_format(value) is None:
+            return None
+        return bounded_str_format(self, value)
+
+    def is_safe_callable(self, obj: Any) -> bool:
+        return _call_kind(obj) is not None and super().is_safe_callable(obj)
 
     def call(
         self,
@@ -169,63 +213,128 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        if obj is not safe_range:  # range() has its own limit on the number of items
-            _check_integer_arguments([*args, *kwargs.values()])
-        method = getattr(obj, "__name__", None)
+        kind = _call_kind(obj)
+        if kind is None:
+            raise SecurityError(f"calling {_describe(obj)} is not allowed in templates")
+        if kind == "template":
+            return super().call(context, obj, *args, **kwargs)
+        if kind == "str-format":  # a bound str.format reached without getattr (|attr)
+            obj = bounded_str_format(self, obj)
+        options = [*args, *kwargs.values()]
+        if kind != "range":  # range() has its own limit on the number of items
+            budget.check_integer_arguments(options)
+        budget.check_items(options, "Calling " + _describe(obj))
         owner = getattr(obj, "__self__", None)
-        if isinstance(owner, str) and method == "replace":
-            _check_replace(owner, *args[:3])
-        elif isinstance(owner, str) and method == "join" and args:
-            items = list(args[0])
-            _check_join(owner, items)
-            args = (items, *args[1:])
-        return super().call(context, obj, *args, **kwargs)
+        name = getattr(obj, "__name__", "")
+        if kind == "str":
+            growth = allowlist.escape_growth(owner)
+            if name == "join":
+                items = list(args[0]) if args else []
+                bound = allowlist.join_bound(owner, items, growth)
+                args = (items, *args[1:])
+            else:
+                bound = growth * allowlist.STR_METHODS[name](owner, args, kwargs)
+            budget.check_bound(bound, f"Text from {name}()")
+        elif kind == "lipsum":
+            budget.check_bound(allowlist.lipsum_bound(args, kwargs), "Text from lipsum()")
+        result = super().call(context, obj, *args, **kwargs)
+        if kind in ("str", "constructor", "lipsum"):  # others return what the template had
+            budget.check_result(result, f"Result of {name or _describe(obj)}()")
+        return result
 
-    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        wrapped = super().wrap_str_format(value)
-        if wrapped is None:
-            return None
-        _check_format_string(value.__self__)
-        return wrapped
-
-    def guarded_concat(self, values: Sequence[Any]) -> str:
-        texts = [str(value) for value in values]
-        _check_size(sum(len(text) for text in texts), "Concatenated text")
-        return "".join(texts)
-
-    @staticmethod
-    def _finalize_value(value: Any) -> Any:
-        cap = _active_limits.get().max_output_chars
-        _check_size(_estimated_size(value, cap), "Output value")
-        return "" if value is None else value
+    # -- filters and tests ----------------------------------------------------------------
 
     @staticmethod
     def _guard_filter(name: str, filter_function: Callable[..., Any]) -> Callable[..., Any]:
+        bound = allowlist.FILTERS.get(name)
+
         @functools.wraps(filter_function)  # keeps Jinja's pass_context/pass_environment marks
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            # Jinja passes the context or environment first for some filters;
-            # then comes the filtered value, which may legitimately be a big
-            # number, then the filter's own arguments.
-            start = 0
-            while start < len(args) and isinstance(args[start], _JINJA_INTERNALS):
-                start += 1
+            start = _first_value_index(args)
             value, options = (args[start], args[start + 1 :]) if start < len(args) else (None, ())
-            _check_integer_arguments([*options, *kwargs.values()])
-            if name == "replace":
-                _check_replace(value, *options[:3])
-            elif name == "join" and isinstance(value, Iterable) and not isinstance(value, str):
+            budget.check_integer_arguments([*options, *kwargs.values()])
+            budget.check_items([value, *options, *kwargs.values()], f"The {name} filter")
+            if name == "join" and isinstance(value, Iterable) and not isinstance(value, str):
                 items = list(value)  # materialised once: a generator can only be read once
                 separator = options[0] if options else kwargs.get("d", "")
-                _check_join(separator, items)
+                budget.check_bound(allowlist.join_bound(separator, items), "Joined text")
                 args = (*args[:start], items, *args[start + 1 :])
-            elif name == "format" and isinstance(value, str):
-                _check_printf_format(value)
-            return filter_function(*args, **kwargs)
+            elif name == "sum":
+                start_value = options[1] if len(options) > 1 else kwargs.get("start", 0)
+                if not isinstance(start_value, int | float):
+                    raise TemplateLimitError("sum() may only add numbers")
+            elif bound is not None:
+                budget.check_bound(bound(value, options, kwargs), f"Text from the {name} filter")
+            result = filter_function(*args, **kwargs)
+            if name in allowlist.REFERENCE_FILTERS:
+                return result
+            return budget.check_result(result, f"Result of the {name} filter")
+
+        return guarded
+
+    @staticmethod
+    def _guard_test(test_function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(test_function)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            start = _first_value_index(args)
+            budget.check_items([*args[start:], *kwargs.values()], "A test")
+            return test_function(*args, **kwargs)
 
         return guarded
 
 
 _JINJA_INTERNALS = (jinja2.Environment, jinja2.runtime.Context, jinja2.nodes.EvalContext)
+
+
+def _first_value_index(args: Sequence[Any]) -> int:
+    # Jinja passes the context or environment first for some filters and tests.
+    start = 0
+    while start < len(args) and isinstance(args[start], _JINJA_INTERNALS):
+        start += 1
+    return start
+
+
+def _call_kind(obj: Any) -> str | None:
+    """Which allow-list entry ``obj`` falls under, or None when it may not be called."""
+    if isinstance(obj, (*allowlist.TEMPLATE_CALLABLES, jinja2.Undefined)):
+        return "template"  # Undefined raises its own error when called
+    if getattr(obj, "promptops_bounded_format", False):
+        return "template"  # checks itself as it formats
+    if allowlist.is_range(obj):
+        return "range"
+    if allowlist.is_lipsum(obj):
+        return "lipsum"
+    if isinstance(obj, type) and obj in allowlist.CONSTRUCTORS:
+        return "constructor"
+    if not isinstance(obj, types.BuiltinMethodType | types.MethodType):
+        return None
+    owner, name = getattr(obj, "__self__", None), obj.__name__
+    if isinstance(owner, str):
+        if name in ("format", "format_map"):
+            return "str-format"
+        return "str" if name in allowlist.STR_METHODS or name == "join" else None
+    if isinstance(owner, dict) and name in allowlist.DICT_METHODS:
+        return "container"
+    if isinstance(owner, list | tuple) and name in allowlist.SEQUENCE_METHODS:
+        return "container"
+    if isinstance(owner, jinja2.runtime.LoopContext) and name in allowlist.LOOP_METHODS:
+        return "container"
+    if isinstance(owner, Cycler) and name in allowlist.CYCLER_METHODS:
+        return "container"
+    return None
+
+
+def _number(value: int) -> str:
+    # str() of a very large int is refused by Python itself (and slow): name its size.
+    return str(value) if value.bit_length() < 64 else f"(a {value.bit_length():,}-bit number)"
+
+
+def _describe(obj: Any) -> str:
+    name = getattr(obj, "__name__", None) or type(obj).__name__
+    owner = getattr(obj, "__self__", None)
+    if owner is not None and not isinstance(owner, types.ModuleType):
+        return f"{type(owner).__name__}.{name}()"
+    return f"{name}()"
 
 
 @functools.cache
