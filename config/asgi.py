@@ -1,6 +1,181 @@
-import os
+"""The web entry point (`make run` and production): one ASGI application, two ways in.
 
-from django.core.asgi import get_asgi_application
+Django under ASGI runs a synchronous view through about twenty thread hops per request (the
+request signals, two per `MiddlewareMixin` middleware, the view, the response close), which
+made a sync view ~8x slower under uvicorn than under gunicorn (docs/architecture.md, "Serving
+stack"). So each request is served the way its view was written:
+
+- `async def` views (the gateway's and the playground's streaming routes) go to Django's own
+  ASGI handler: streaming without pinning a thread;
+- every other view goes to Django's WSGI handler, run whole on a small thread pool: one hop
+  per request, the same middleware and code path as under gunicorn.
+
+Which way a path goes is decided by resolving it once (cached per path).
+"""
+
+import asyncio
+import functools
+import os
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-application = get_asgi_application()
+django.setup(set_prefix=False)
+
+from asgiref.sync import iscoroutinefunction  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
+from django.http import FileResponse  # noqa: E402
+from django.urls import Resolver404, get_resolver  # noqa: E402
+
+# Threads for synchronous views in each web process: a database or provider wait in one view
+# doesn't hold up the others (Python runs one thread at a time, so more threads don't add CPU).
+SYNC_THREADS = int(os.environ.get("PROMPTOPS_WEB_THREADS", "8"))
+STREAM_CHUNK = 2**16
+
+
+def _path_info(scope: dict) -> str:
+    root = scope.get("root_path", "")
+    path = scope["path"]
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+@functools.lru_cache(maxsize=4096)
+def _view_is_async(path_info: str) -> bool:
+    try:
+        match = get_resolver().resolve(path_info)
+    except Resolver404:
+        return False
+    return iscoroutinefunction(match.func)
+
+
+def _environ(scope: dict, body) -> dict:
+    server_name, server_port = scope.get("server") or ("localhost", 80)
+    client = scope.get("client") or ("", 0)
+    root = scope.get("root_path", "")
+    environ = {
+        "REQUEST_METHOD": scope["method"],
+        # WSGI carries the path as latin-1 text of its UTF-8 bytes (PEP 3333).
+        "SCRIPT_NAME": root.encode().decode("latin-1"),
+        "PATH_INFO": _path_info(scope).encode().decode("latin-1"),
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_NAME": str(server_name),
+        "SERVER_PORT": str(server_port),
+        "REMOTE_ADDR": client[0],
+        "REMOTE_PORT": str(client[1]),
+        "SERVER_PROTOCOL": f"HTTP/{scope.get('http_version', '1.1')}",
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": body,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    for raw_name, raw_value in scope.get("headers", []):
+        name = raw_name.decode("latin-1").upper().replace("-", "_")
+        value = raw_value.decode("latin-1")
+        key = name if name in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + name
+        if key in environ:
+            value = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + value
+        environ[key] = value
+    return environ
+
+
+class DjangoApplication:
+    """Routes each HTTP request to Django's ASGI handler (async views) or its WSGI handler."""
+
+    def __init__(self) -> None:
+        self.asgi_handler = ASGIHandler()
+        self.wsgi_handler = WSGIHandler()
+        self.executor = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="django-sync")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+        elif scope["type"] == "http" and not _view_is_async(_path_info(scope)):
+            await self._serve_sync(scope, receive, send)
+        else:
+            await self.asgi_handler(scope, receive, send)
+
+    async def _lifespan(self, receive, send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.executor.shutdown(wait=False, cancel_futures=True)
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _serve_sync(self, scope, receive, send) -> None:
+        body = await self._read_body(receive)
+        if body is None:
+            return  # the client went away before sending its request
+        loop = asyncio.get_running_loop()
+        try:
+            status, headers, content, response = await loop.run_in_executor(
+                self.executor, self._respond, _environ(scope, body)
+            )
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            if response is None:
+                await send({"type": "http.response.body", "body": content})
+            else:
+                await self._stream(loop, response, send)
+        finally:
+            body.close()
+
+    async def _read_body(self, receive):
+        body = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed by the caller
+            max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE, mode="w+b"
+        )
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                body.close()
+                return None
+            body.write(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body.seek(0)
+        return body
+
+    def _respond(self, environ: dict):
+        """On a pool thread: the whole Django request; the body too unless it streams."""
+        started = []
+
+        def start_response(status, response_headers, exc_info=None):
+            started[:] = [status, response_headers]
+
+        response = self.wsgi_handler(environ, start_response)
+        status, response_headers = started
+        headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response_headers]
+        if getattr(response, "streaming", False):
+            if isinstance(response, FileResponse):
+                response.block_size = STREAM_CHUNK
+            return int(status[:3]), headers, b"", response
+        try:
+            content = b"".join(response)
+        finally:
+            response.close()  # request_finished: database connections are tidied here
+        return int(status[:3]), headers, content, None
+
+    async def _stream(self, loop, response, send) -> None:
+        """A synchronous streaming response (static files, downloads): chunks read on the pool."""
+        chunks = iter(response)
+        try:
+            while True:
+                chunk = await loop.run_in_executor(self.executor, next, chunks, None)
+                if chunk is None:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await loop.run_in_executor(self.executor, response.close)
+
+
+application = DjangoApplication()

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Starts the embedded product: web (uvicorn), a Celery worker on the filesystem broker and the
-# local demo model server. Ctrl-C stops all three.
+# Starts the embedded product: web (granian, one process of the production command), a Celery
+# worker on the filesystem broker and the local demo model server. Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=.venv
@@ -20,7 +20,9 @@ trap stop INT TERM EXIT
 pids+=($!)
 "$VENV/bin/celery" -A config worker --loglevel=warning --concurrency=2 &
 pids+=($!)
-"$VENV/bin/uvicorn" config.asgi:application --host 127.0.0.1 --port "$PORT" --log-level warning &
+# The production web command (README "Production") with one worker: see config/asgi.py.
+"$VENV/bin/granian" --interface asgi --host 127.0.0.1 --port "$PORT" --workers 1 \
+  --log-level warning config.asgi:application &
 pids+=($!)
 
 for _ in $(seq 1 100); do
