@@ -29,3 +29,13 @@ def test_forbidden_page_names_the_workspace_and_the_way_back(bob_client, acme):
     assert "You don't have access" in content
     assert "Your role (editor) may not do this here." in content
     assert f'href="/w/{acme.slug}/"' in content
+
+
+def test_bad_request_page_says_nothing_was_saved_and_how_to_get_back():
+    # Django's bad_request view renders it without a request, e.g. for a post over the size
+    # limit, which is refused before any view could keep what was typed.
+    html = loader.get_template("400.html").render()
+    assert "This couldn't be sent" in html
+    assert "Nothing was saved" in html
+    assert "Back button" in html
+    assert 'href="/static/css/app.css"' in html
