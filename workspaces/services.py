@@ -181,10 +181,18 @@ def invitation_create(*, principal: Principal, email: str, role: str, site_url: 
     return invitation
 
 
+def _lock_open(invitation: Invitation) -> Invitation:
+    """The invitation re-read under a row lock: one being accepted right now waits for that
+    to finish, then counts as no longer open (invitation_accept takes the same lock)."""
+    locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if locked.accepted_at or locked.revoked_at:
+        raise ValidationError("This invitation is no longer open.")
+    return locked
+
+
 @transaction.atomic
 def invitation_resend(*, principal: Principal, invitation: Invitation, site_url: str) -> Invitation:
-    if invitation.accepted_at or invitation.revoked_at:
-        raise ValidationError("This invitation is no longer open.")
+    invitation = _lock_open(invitation)
     token = invitation.new_token()  # the old link stops working
     invitation.save(update_fields=["token_hash", "sent_at", "expires_at"])
     audit.record(
@@ -199,8 +207,7 @@ def invitation_resend(*, principal: Principal, invitation: Invitation, site_url:
 
 @transaction.atomic
 def invitation_revoke(*, principal: Principal, invitation: Invitation) -> None:
-    if invitation.accepted_at or invitation.revoked_at:
-        raise ValidationError("This invitation is no longer open.")
+    invitation = _lock_open(invitation)
     invitation.revoked_at = timezone.now()
     invitation.save(update_fields=["revoked_at"])
     audit.record(
