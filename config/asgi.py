@@ -32,9 +32,6 @@ from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.http import FileResponse  # noqa: E402
 from django.urls import Resolver404, get_resolver  # noqa: E402
 
-# Threads for synchronous views in each web process: a database or provider wait in one view
-# doesn't hold up the others (Python runs one thread at a time, so more threads don't add CPU).
-SYNC_THREADS = int(os.environ.get("PROMPTOPS_WEB_THREADS", "8"))
 STREAM_CHUNK = 2**16
 
 
@@ -92,7 +89,11 @@ class DjangoApplication:
     def __init__(self) -> None:
         self.asgi_handler = ASGIHandler()
         self.wsgi_handler = WSGIHandler()
-        self.executor = ThreadPoolExecutor(SYNC_THREADS, thread_name_prefix="django-sync")
+        # A database or provider wait in one sync view doesn't hold up the others (Python runs
+        # one thread at a time, so more threads don't add CPU: processes do).
+        self.executor = ThreadPoolExecutor(
+            settings.PROMPTOPS_WEB_THREADS, thread_name_prefix="django-sync"
+        )
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
@@ -116,10 +117,14 @@ class DjangoApplication:
         body = await self._read_body(receive)
         if body is None:
             return  # the client went away before sending its request
+        environ = _environ(scope, body)
+        if "CONTENT_LENGTH" not in environ:  # a chunked upload: WSGI reads CONTENT_LENGTH bytes
+            environ["CONTENT_LENGTH"] = str(body.seek(0, os.SEEK_END))
+            body.seek(0)
         loop = asyncio.get_running_loop()
         try:
             status, headers, content, response = await loop.run_in_executor(
-                self.executor, self._respond, _environ(scope, body)
+                self.executor, self._respond, environ
             )
             await send({"type": "http.response.start", "status": status, "headers": headers})
             if response is None:
@@ -178,4 +183,19 @@ class DjangoApplication:
             await loop.run_in_executor(self.executor, response.close)
 
 
-application = DjangoApplication()
+def with_proxy_headers(app, trusted: list[str]):
+    """Behind a reverse proxy (FORWARDED_ALLOW_IPS), the client address and scheme come from
+    its X-Forwarded-For/-Proto headers; anyone else's such headers are ignored."""
+    if not trusted:
+        return app
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    wrapped = wrap_asgi_with_proxy_headers(app, trusted_hosts=trusted)
+
+    async def application(scope, receive, send) -> None:  # a coroutine: plainly ASGI 3
+        await wrapped(scope, receive, send)
+
+    return application
+
+
+application = with_proxy_headers(DjangoApplication(), settings.FORWARDED_ALLOW_IPS)

@@ -64,6 +64,11 @@ PROMPTOPS_ENCRYPTION_KEY = secret_from_env_or_file(
 )
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# Addresses of the reverse proxies whose X-Forwarded-For/-Proto the web server believes (empty:
+# none): the client address sign-in throttling counts must be the client's, not the proxy's.
+FORWARDED_ALLOW_IPS = env_list("FORWARDED_ALLOW_IPS")
+# Threads per web process for synchronous views (config/asgi.py); async views need none.
+PROMPTOPS_WEB_THREADS = int(os.environ.get("PROMPTOPS_WEB_THREADS", "8"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
