@@ -7,6 +7,7 @@ from langfuse.api.core.pydantic_utilities import parse_obj_as
 from langfuse.api.prompts.types import Prompt, PromptMetaListResponse
 
 from promptregistry import services
+from promptregistry.models import LabelMove, PromptVersion
 from promptregistry.models import Prompt as PromptModel
 from workspaces.models import AuditEvent
 from workspaces.roles import Role
@@ -215,6 +216,11 @@ def test_another_workspaces_key_sees_nothing_of_acme(globex_api, movie_critic):
     )
     assert globex_api.delete(url("movie-critic")).status_code == 404
     assert globex_api.get("/api/public/prompts", {"name": "movie-critic"}).status_code == 404
+    movie_critic.refresh_from_db()
+    assert movie_critic.deleted_at is None
+    assert list(movie_critic.labels.values_list("name", "version__number")) == [("production", 1)]
+    assert not LabelMove.objects.filter(label_name="x").exists()
+    assert not AuditEvent.objects.filter(actor_api_key__name="globex owner").exists()
 
 
 # --- GET /v2/prompts ---------------------------------------------------------------------------
@@ -383,6 +389,9 @@ def test_creating_with_bad_input_is_refused_as_langfuse_does(
 def test_a_viewer_key_may_not_create(api_client):
     response = send(api_client(Role.VIEWER, basic=True), "post", V2, {"name": "x", "prompt": "x"})
     assert response.status_code == 403
+    assert not PromptModel.objects.exists()
+    assert not PromptVersion.objects.exists()
+    assert not AuditEvent.objects.filter(action="prompt.create").exists()
 
 
 # --- PATCH /v2/prompts/{name}/versions/{version} -----------------------------------------------
@@ -411,6 +420,9 @@ def test_latest_cant_be_set_by_hand(api_client, movie_critic):
         {"newLabels": ["latest"]},
     )
     assert response.status_code == 400
+    assert list(movie_critic.labels.values_list("name", "version__number")) == [("production", 1)]
+    assert list(LabelMove.objects.values_list("label_name", "to_number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="admin key").exists()
 
 
 def test_production_stays_protected_for_editor_keys(api_client, movie_critic, add_version):
@@ -424,6 +436,9 @@ def test_production_stays_protected_for_editor_keys(api_client, movie_critic, ad
     assert editor.status_code == 403
     assert editor.json()["error"] == "ForbiddenError"
     assert not movie_critic.labels.filter(name="qa").exists()  # all or nothing
+    assert movie_critic.labels.get(name="production").version.number == 1
+    assert list(LabelMove.objects.values_list("label_name", "to_number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="editor key").exists()
     admin = send(
         api_client(Role.ADMIN, basic=True),
         "patch",
@@ -447,6 +462,9 @@ def test_production_stays_protected_for_editor_keys(api_client, movie_critic, ad
 def test_bad_label_updates_are_refused(api_client, movie_critic, path, body, status):
     response = send(api_client(Role.ADMIN, basic=True), "patch", url("movie-critic", path), body)
     assert response.status_code == status, response.content
+    assert list(movie_critic.labels.values_list("name", "version__number")) == [("production", 1)]
+    assert list(LabelMove.objects.values_list("label_name", "to_number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="admin key").exists()
 
 
 # --- DELETE /v2/prompts/{name} -----------------------------------------------------------------
@@ -454,6 +472,9 @@ def test_bad_label_updates_are_refused(api_client, movie_critic, path, body, sta
 
 def test_only_admin_keys_delete_a_prompt_and_it_is_audited(api_client, movie_critic):
     assert api_client(Role.EDITOR, basic=True).delete(url("movie-critic")).status_code == 403
+    movie_critic.refresh_from_db()
+    assert movie_critic.deleted_at is None
+    assert not AuditEvent.objects.filter(action="prompt.delete").exists()
     response = api_client(Role.ADMIN, basic=True).delete(url("movie-critic"))
     assert response.status_code == 204
     movie_critic.refresh_from_db()
@@ -470,10 +491,16 @@ def test_deleting_single_versions_is_refused_because_versions_are_kept(
     assert "immutable" in response.json()["message"]
     movie_critic.refresh_from_db()
     assert movie_critic.deleted_at is None
+    assert list(movie_critic.versions.values_list("number", flat=True)) == [1]
+    assert list(movie_critic.labels.values_list("name", "version__number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="admin key").exists()
 
 
-def test_deleting_a_missing_prompt_is_a_404(api_client):
+def test_deleting_a_missing_prompt_is_a_404(api_client, movie_critic):
     assert api_client(Role.ADMIN, basic=True).delete(url("nope")).status_code == 404
+    movie_critic.refresh_from_db()
+    assert movie_critic.deleted_at is None
+    assert not AuditEvent.objects.filter(action="prompt.delete").exists()
 
 
 # --- Legacy /api/public/prompts ----------------------------------------------------------------
@@ -537,6 +564,10 @@ def test_bad_input_never_causes_a_server_error(api_client, movie_critic, method,
     else:
         response = getattr(client, method)(path, body, content_type="application/json")
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    assert list(PromptModel.objects.values_list("name", "deleted_at")) == [("movie-critic", None)]
+    assert list(movie_critic.versions.values_list("number", flat=True)) == [1]
+    assert list(movie_critic.labels.values_list("name", "version__number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="admin key").exists()
 
 
 # Found by the Schemathesis run (tests/api_clients/test_schemathesis.py): JSON text a client

@@ -79,6 +79,11 @@ def test_another_workspaces_key_gets_404_on_every_endpoint(
         response = post_json(globex_api, path, body)
     assert response.status_code == 404
     assert error_of(response)["code"] == "not_found"
+    triage.refresh_from_db()
+    assert triage.deleted_at is None
+    assert list(triage.versions.values_list("number", flat=True)) == [1]
+    assert list(triage.labels.values_list("name", "version__number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="globex owner").exists()
 
 
 def test_another_workspaces_prompts_are_not_listed(globex_api, triage):
@@ -388,6 +393,9 @@ def test_creating_a_name_that_exists_is_refused(api_client, triage):
     )
     assert response.status_code == 400
     assert error_of(response)["field"] == "name"
+    assert list(Prompt.objects.values_list("pk", "type")) == [(triage.pk, Prompt.Type.CHAT)]
+    assert list(triage.versions.values_list("number", flat=True)) == [1]
+    assert not AuditEvent.objects.filter(actor_api_key__name="editor key").exists()
 
 
 def test_an_editor_key_may_not_release_a_new_prompt_to_production(api_client):
@@ -398,6 +406,7 @@ def test_an_editor_key_may_not_release_a_new_prompt_to_production(api_client):
     )
     assert response.status_code == 403
     assert not Prompt.objects.exists()
+    assert not AuditEvent.objects.filter(action="prompt.create").exists()
 
 
 # --- Versions ----------------------------------------------------------------------------------
@@ -433,7 +442,8 @@ def test_saving_on_top_of_a_stale_version_is_a_409_conflict(api_client, triage, 
     assert response.status_code == 409
     assert error_of(response)["code"] == "conflict"
     assert "Version 2" in error_of(response)["message"]
-    assert triage.versions.count() == 2
+    assert list(triage.versions.values_list("number", flat=True)) == [2, 1]
+    assert not AuditEvent.objects.filter(actor_api_key__name="editor key").exists()
 
 
 def test_a_viewer_key_may_not_save_a_version(api_client, triage):
@@ -443,6 +453,10 @@ def test_a_viewer_key_may_not_save_a_version(api_client, triage):
         {"content": {"messages": [{"role": "user", "content": "x"}]}},
     )
     assert response.status_code == 403
+    triage.refresh_from_db()
+    assert triage.latest_version_number == 1
+    assert list(triage.versions.values_list("number", flat=True)) == [1]
+    assert not AuditEvent.objects.filter(actor_api_key__name="viewer key").exists()
 
 
 def test_a_version_with_a_broken_template_is_a_400(api_client, triage):
@@ -456,6 +470,10 @@ def test_a_version_with_a_broken_template_is_a_400(api_client, triage):
     )
     assert response.status_code == 400
     assert error_of(response)["field"] == "content"
+    triage.refresh_from_db()
+    assert triage.latest_version_number == 1
+    assert list(triage.versions.values_list("number", flat=True)) == [1]
+    assert not AuditEvent.objects.filter(actor_api_key__name="editor key").exists()
 
 
 def test_versions_are_listed_newest_first_with_their_labels(api_client, triage, add_version):
@@ -525,6 +543,9 @@ def test_an_editor_key_may_not_move_production(api_client, triage, add_version):
     assert error_of(response)["code"] == "forbidden"
     assert "protected" in error_of(response)["message"]
     assert triage.labels.get(name="production").version.number == 1
+    assert list(LabelMove.objects.values_list("label_name", "to_number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="editor key").exists()
+    assert api_client(Role.VIEWER).get(url("support/triage")).json()["version"] == 1
 
 
 def test_an_admin_key_moves_production_and_it_is_audited(api_client, triage, add_version):
@@ -555,6 +576,9 @@ def test_bad_label_moves_are_refused_clearly(api_client, triage, label, body, st
     response = post_json(api_client(Role.ADMIN), url("support/triage", f"/labels/{label}"), body)
     assert response.status_code == status, response.content
     assert "error" in response.json()
+    assert list(triage.labels.values_list("name", "version__number")) == [("production", 1)]
+    assert list(LabelMove.objects.values_list("label_name", "to_number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="admin key").exists()
 
 
 # --- Delete ------------------------------------------------------------------------------------
@@ -562,6 +586,9 @@ def test_bad_label_moves_are_refused_clearly(api_client, triage, label, body, st
 
 def test_only_admin_keys_delete_and_the_prompt_is_then_gone(api_client, triage):
     assert api_client(Role.EDITOR).delete(url("support/triage")).status_code == 403
+    triage.refresh_from_db()
+    assert triage.deleted_at is None
+    assert not AuditEvent.objects.filter(action="prompt.delete").exists()
     admin = api_client(Role.ADMIN)
     assert admin.delete(url("support/triage")).status_code == 204
     triage.refresh_from_db()
@@ -704,6 +731,10 @@ def test_bad_input_never_causes_a_server_error(api_client, triage, method, path,
     else:
         response = getattr(client, method)(path, body, content_type="application/json")
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
+    assert list(Prompt.objects.values_list("name", "deleted_at")) == [("support/triage", None)]
+    assert list(triage.versions.values_list("number", flat=True)) == [1]
+    assert list(triage.labels.values_list("name", "version__number")) == [("production", 1)]
+    assert not AuditEvent.objects.filter(actor_api_key__name="admin key").exists()
 
 
 # Found by the Schemathesis run (tests/api_clients/test_schemathesis.py): JSON a request may
