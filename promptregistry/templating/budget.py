@@ -175,12 +175,16 @@ def item_count(value: Any, budget: int) -> int:
     return total
 
 
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
+
 def check_items(values: Any, what: str) -> None:
     """Refuse values holding more items (at every depth) than the output limit."""
-    limit = cap()
     for value in values:
-        is_container = isinstance(value, list | tuple | dict | set | frozenset)
-        if is_container and item_count(value, limit) > limit:
+        if not isinstance(value, _CONTAINERS) or not value:
+            continue  # called for every filter, test and comparison: keep scalars cheap
+        limit = cap()
+        if item_count(value, limit) > limit:
             raise TemplateLimitError(
                 f"{what}: a value with more than {limit:,} items (at every depth) is"
                 " too large to use here"
@@ -188,9 +192,11 @@ def check_items(values: Any, what: str) -> None:
 
 
 def check_integer_arguments(args: Any) -> None:
-    limit = cap()
     for arg in args:
-        if isinstance(arg, int) and not isinstance(arg, bool) and abs(arg) > limit:
+        if not isinstance(arg, int) or isinstance(arg, bool):
+            continue
+        limit = cap()
+        if abs(arg) > limit:
             raise TemplateLimitError(
                 f"Number {arg} is larger than the output limit of {limit:,} and is not allowed"
                 " as an argument"

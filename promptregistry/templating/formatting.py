@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import update_wrapper
 from typing import Any
 
+from jinja2 import Undefined
 from jinja2.sandbox import SandboxedEscapeFormatter, SandboxedFormatter
 from markupsafe import Markup
 
@@ -42,6 +43,13 @@ def _spec_room(spec: str) -> int:
     return sum(numbers) + _NUMBER_ROOM
 
 
+def _fail_if_undefined(value: Any) -> None:
+    # An undefined variable reports itself (a missing variable), not a TypeError from
+    # format() or a C method.
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()
+
+
 class _BoundedFormatter(SandboxedFormatter):
     """Jinja's sandboxed formatter, keeping the whole result within the output limit."""
 
@@ -56,12 +64,14 @@ class _BoundedFormatter(SandboxedFormatter):
         budget.check_size(self._size, "Formatted text")
 
     def convert_field(self, value: Any, conversion: str | None) -> Any:
+        _fail_if_undefined(value)
         budget.check_items([value], "Formatting")
         if conversion:
             budget.check_size(_text_size(value, conversion), "Formatted value")
         return super().convert_field(value, conversion)
 
     def format_field(self, value: Any, format_spec: str) -> Any:
+        _fail_if_undefined(value)
         budget.check_items([value], "Formatting")
         size = _text_size(value) * self._growth + _spec_room(format_spec)
         self._add(size)

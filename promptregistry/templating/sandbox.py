@@ -26,7 +26,11 @@ from jinja2.utils import Cycler
 
 from promptregistry.templating import allowlist, budget
 from promptregistry.templating.errors import TemplateLimitError
-from promptregistry.templating.formatting import bounded_str_format, check_printf_call
+from promptregistry.templating.formatting import (
+    _fail_if_undefined,
+    bounded_str_format,
+    check_printf_call,
+)
 
 _COMPARE = {
     "eq": operator.eq,
@@ -161,7 +165,11 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
 
     @staticmethod
     def _finalize_value(value: Any) -> Any:
-        budget.check_size(budget.estimated_size(value, budget.cap()), "Output value")
+        # Runs for every {{ value }}: plain text, the common case, is measured directly.
+        limit = budget.cap()
+        size = len(value) if type(value) is str else budget.estimated_size(value, limit)
+        if size > limit:
+            raise budget.too_large("Output value", limit)
         return "" if value is None else value
 
     # -- operators ------------------------------------------------------------------------
@@ -221,6 +229,8 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
         if kind == "str-format":  # a bound str.format reached without getattr (|attr)
             obj = bounded_str_format(self, obj)
         options = [*args, *kwargs.values()]
+        for option in options:
+            _fail_if_undefined(option)
         if kind != "range":  # range() has its own limit on the number of items
             budget.check_integer_arguments(options)
         budget.check_items(options, "Calling " + _describe(obj))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from promptregistry.templating import (
+    MissingVariablesError,
     RenderLimits,
     TemplateLimitError,
     TemplateSecurityError,
@@ -289,3 +290,10 @@ def test_the_total_budget_stops_many_small_values():
     assert render(text, JINJA2, {}) == "done"
     with pytest.raises(TemplateLimitError, match="10,000 characters in total"):
         render(text, JINJA2, {}, limits=RenderLimits(max_total_chars=10_000))
+
+
+@pytest.mark.parametrize("text", ["{{ '{:.1f}'.format(x) }}", "{{ 'a'.center(x) }}"])
+def test_an_undefined_argument_is_reported_as_a_missing_variable(text):
+    with pytest.raises(MissingVariablesError) as caught:
+        render(text, JINJA2, {})
+    assert caught.value.names == ["x"]
