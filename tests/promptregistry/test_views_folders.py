@@ -1,6 +1,7 @@
 """Folder pages: the folder's list with breadcrumbs, create, rename, move, delete, access."""
 
 import pytest
+from django.db.models import Q
 
 from promptregistry.models import Folder, Prompt, PromptAlias
 from tests.accounts.html import field_error, text, words
@@ -21,6 +22,23 @@ def billing(acme, bob):
     make_prompt(acme, "support/triage", by=bob)
     make_prompt(acme, "support/billing/refunds", by=bob, tags=["money"])
     return Folder.objects.get(path="support/billing")
+
+
+def assert_billing_as_made() -> None:
+    """The billing fixture's folders and prompts exactly as made: what a refused rename, move,
+    delete or access change must leave (it would repath, soft-delete, alias or restrict)."""
+    support = Folder.objects.filter(Q(path="support") | Q(path__startswith="support/"))
+    assert list(support.order_by("path").values_list("path", "name", "view_role", "edit_role")) == [
+        ("support", "support", "", ""),
+        ("support/billing", "billing", "", ""),
+    ]
+    assert list(
+        Prompt.objects.order_by("name").values_list("name", "folder__path", "deleted_at")
+    ) == [
+        ("support/billing/refunds", "support/billing", None),
+        ("support/triage", "support", None),
+    ]
+    assert not PromptAlias.objects.exists()
 
 
 # The folder page -------------------------------------------------------------------------------
@@ -139,26 +157,32 @@ def test_a_bad_folder_name_is_explained_and_kept(bob_client, acme, bob, name, me
 
     assert response.status_code == 400
     assert message in field_error(response, "name")
-    assert Folder.objects.count() == 1
+    assert list(Folder.objects.values_list("path", flat=True)) == ["support"]
+    assert AuditEvent.objects.filter(action="folder.create").count() == 1  # support's own
 
 
-def test_a_folder_can_not_be_created_inside_one_closed_for_editing(bob_client, acme, alice):
+def test_a_folder_can_not_be_created_inside_one_closed_for_editing(bob_client, acme, alice, bob):
     restrict(make_folder(acme, "locked", by=alice), view_role="", edit_role=Role.ADMIN)
 
     response = bob_client.post(NEW, {"name": "inner", "parent": "locked"})
 
     assert response.status_code == 400
     assert "restricted" in field_error(response, "parent")
+    assert list(Folder.objects.values_list("path", flat=True)) == ["locked"]
+    assert not AuditEvent.objects.filter(action="folder.create", actor_user=bob).exists()
 
 
 def test_a_viewer_can_not_create_folders(vera_client, acme):
     assert vera_client.get(NEW).status_code == 403
     assert vera_client.post(NEW, {"name": "x"}).status_code == 403
     assert not Folder.objects.exists()
+    assert not AuditEvent.objects.filter(action="folder.create").exists()
 
 
 def test_an_outsider_can_not_create_folders(charlie_client, acme):
     assert charlie_client.post(NEW, {"name": "x"}).status_code == 404
+    assert not Folder.objects.exists()
+    assert not AuditEvent.objects.filter(action="folder.create").exists()
 
 
 # Rename ----------------------------------------------------------------------------------------
@@ -194,15 +218,20 @@ def test_a_bad_new_name_is_explained_and_kept(bob_client, acme, bob, billing):
     assert response.status_code == 400
     assert "already exists" in field_error(response, "name")
     assert 'value="taken"' in text(response)
-    assert Folder.objects.filter(path="support").exists()
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.rename").exists()
 
 
 def test_a_viewer_can_not_rename_a_folder(vera_client, billing):
     assert vera_client.post(folder_url("support", "rename"), {"name": "x"}).status_code == 403
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.rename").exists()
 
 
 def test_an_outsider_can_not_rename_a_folder(charlie_client, billing):
     assert charlie_client.post(folder_url("support", "rename"), {"name": "x"}).status_code == 404
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.rename").exists()
 
 
 # Move ------------------------------------------------------------------------------------------
@@ -244,6 +273,9 @@ def test_moving_next_to_a_folder_of_the_same_name_is_explained(bob_client, acme,
 
     assert response.status_code == 400
     assert "A folder “support/billing” already exists here." in words(response)
+    assert_billing_as_made()
+    assert Folder.objects.get(path="billing").parent is None
+    assert not AuditEvent.objects.filter(action="folder.move").exists()
 
 
 def test_moving_into_a_folder_one_can_not_see_is_refused(bob_client, acme, alice, billing):
@@ -253,15 +285,24 @@ def test_moving_into_a_folder_one_can_not_see_is_refused(bob_client, acme, alice
 
     assert response.status_code == 400
     assert field_error(response, "parent")
-    assert Folder.objects.get(name="support").path == "support"
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.move").exists()
 
 
 def test_a_viewer_can_not_move_a_folder(vera_client, billing):
-    assert vera_client.post(folder_url("support", "move"), {"parent": ""}).status_code == 403
+    response = vera_client.post(folder_url("support/billing", "move"), {"parent": ""})
+
+    assert response.status_code == 403
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.move").exists()
 
 
 def test_an_outsider_can_not_move_a_folder(charlie_client, billing):
-    assert charlie_client.post(folder_url("support", "move"), {"parent": ""}).status_code == 404
+    response = charlie_client.post(folder_url("support/billing", "move"), {"parent": ""})
+
+    assert response.status_code == 404
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.move").exists()
 
 
 # Delete ----------------------------------------------------------------------------------------
@@ -307,13 +348,16 @@ def test_an_editor_can_not_delete_a_folder(bob_client, billing):
     assert bob_client.get(folder_url("support", "delete")).status_code == 403
     response = bob_client.post(folder_url("support", "delete"), {"confirmed": "yes"})
     assert response.status_code == 403
-    assert Folder.objects.filter(path="support").exists()
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.delete").exists()
 
 
 def test_an_outsider_can_not_delete_a_folder(charlie_client, billing):
     response = charlie_client.post(folder_url("support", "delete"), {"confirmed": "yes"})
 
     assert response.status_code == 404
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.delete").exists()
 
 
 # Access ----------------------------------------------------------------------------------------
@@ -359,13 +403,21 @@ def test_an_unknown_role_is_explained(adam_client, billing):
 
     assert response.status_code == 400
     assert "valid choice" in field_error(response, "view_role")
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.access").exists()
 
 
 def test_an_editor_can_not_change_folder_access(bob_client, billing):
-    assert bob_client.post(folder_url("support", "access"), {"view_role": ""}).status_code == 403
+    response = bob_client.post(folder_url("support", "access"), {"view_role": "admin"})
+
+    assert response.status_code == 403
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.access").exists()
 
 
 def test_an_outsider_can_not_change_folder_access(charlie_client, billing):
-    response = charlie_client.post(folder_url("support", "access"), {"view_role": ""})
+    response = charlie_client.post(folder_url("support", "access"), {"view_role": "admin"})
 
     assert response.status_code == 404
+    assert_billing_as_made()
+    assert not AuditEvent.objects.filter(action="folder.access").exists()
