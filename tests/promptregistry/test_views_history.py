@@ -247,6 +247,7 @@ def test_an_empty_comment_is_refused_next_to_the_field(bob_client, prompt):
     assert response.status_code == 400
     assert field_error(response, "body") == "Write something before posting."
     assert not Comment.objects.exists()
+    assert not AuditEvent.objects.filter(action="comment.create").exists()
 
 
 def test_a_too_long_comment_is_refused_and_kept(bob_client, prompt):
@@ -255,17 +256,22 @@ def test_a_too_long_comment_is_refused_and_kept(bob_client, prompt):
     assert response.status_code == 400
     assert "at most 10000 characters" in field_error(response, "body")
     assert "END</textarea>" in text(response)
+    assert not Comment.objects.exists()
+    assert not AuditEvent.objects.filter(action="comment.create").exists()
 
 
 def test_viewers_can_not_comment(vera_client, prompt):
     response = vera_client.post(P + "versions/2/comments/", {"body": "hi"})
     assert response.status_code == 403
     assert not Comment.objects.exists()
+    assert not AuditEvent.objects.filter(action="comment.create").exists()
     assert "Post comment" not in text(vera_client.get(P + "versions/2/"))
 
 
 def test_outsiders_can_not_comment(charlie_client, prompt):
     assert charlie_client.post(P + "versions/2/comments/", {"body": "hi"}).status_code == 404
+    assert not Comment.objects.exists()
+    assert not AuditEvent.objects.filter(action="comment.create").exists()
 
 
 def test_comment_counts_show_in_the_history(bob, bob_client, prompt):
@@ -312,6 +318,7 @@ def test_a_bad_edit_keeps_what_was_typed(bob, bob_client, prompt):
     assert "Write something before posting." in text(htmx)
     note.refresh_from_db()
     assert note.body == "Frist"
+    assert note.edited_at is None
 
 
 def test_nobody_edits_or_deletes_someone_elses_comment(adam, adam_client, bob, prompt):
@@ -321,6 +328,8 @@ def test_nobody_edits_or_deletes_someone_elses_comment(adam, adam_client, bob, p
     assert adam_client.post(P + f"comments/{note.pk}/delete/").status_code == 403
     note.refresh_from_db()
     assert note.body == "mine"
+    assert note.edited_at is None
+    assert not AuditEvent.objects.filter(action="comment.delete").exists()
 
 
 def test_only_the_author_sees_edit_and_delete(adam, adam_client, bob, bob_client, prompt):
@@ -349,7 +358,8 @@ def test_viewers_and_outsiders_can_not_touch_comments(bob, vera_client, charlie_
     assert vera_client.post(P + f"comments/{note.pk}/delete/").status_code == 403
     assert vera_client.get(P + f"comments/{note.pk}/edit/").status_code == 403
     assert charlie_client.post(P + f"comments/{note.pk}/delete/").status_code == 404
-    assert Comment.objects.filter(pk=note.pk).exists()
+    assert list(Comment.objects.values_list("pk", "body")) == [(note.pk, "mine")]
+    assert not AuditEvent.objects.filter(action="comment.delete").exists()
 
 
 def test_a_comment_of_another_prompt_is_not_found(bob, bob_client, prompt):
@@ -391,14 +401,25 @@ def test_viewers_can_not_restore(vera_client, prompt):
     assert vera_client.get(P + "versions/1/restore/").status_code == 403
     assert vera_client.post(P + "versions/1/restore/").status_code == 403
     assert PromptVersion.objects.filter(prompt=prompt).count() == 3
+    prompt.refresh_from_db()
+    assert prompt.latest_version_number == 3
+    assert AuditEvent.objects.filter(action="version.create").count() == 3  # the fixture's
 
 
 def test_outsiders_can_not_restore(charlie_client, prompt):
     assert charlie_client.post(P + "versions/1/restore/").status_code == 404
+    assert PromptVersion.objects.filter(prompt=prompt).count() == 3
+    prompt.refresh_from_db()
+    assert prompt.latest_version_number == 3
+    assert AuditEvent.objects.filter(action="version.create").count() == 3  # the fixture's
 
 
 def test_restoring_a_missing_version_is_not_found(bob_client, prompt):
     assert bob_client.post(P + "versions/42/restore/").status_code == 404
+    assert PromptVersion.objects.filter(prompt=prompt).count() == 3
+    prompt.refresh_from_db()
+    assert prompt.latest_version_number == 3
+    assert AuditEvent.objects.filter(action="version.create").count() == 3  # the fixture's
 
 
 # --- Diff -------------------------------------------------------------------------------------
