@@ -38,6 +38,27 @@ def label(prompt, name):
     return Label.objects.filter(prompt=prompt, name=name).select_related("version").first()
 
 
+def labels_of(prompt) -> dict[str, tuple[int, int | None, int]]:
+    """Each label of the prompt as (version, split version, percent to the split)."""
+    return {
+        each.name: (
+            each.version.number,
+            each.split_version.number if each.split_version else None,
+            each.split_percent,
+        )
+        for each in prompt.labels.select_related("version", "split_version")
+    }
+
+
+def moves() -> list[tuple[str, str, int | None]]:
+    """The label history, oldest first, as (action, label, version moved to)."""
+    return list(LabelMove.objects.order_by("pk").values_list("action", "label_name", "to_number"))
+
+
+def label_events() -> int:
+    return AuditEvent.objects.filter(action__startswith="label.").count()
+
+
 # --- The page ---------------------------------------------------------------------------------
 
 
@@ -155,7 +176,9 @@ def test_an_editor_moving_production_is_refused_and_told_why(adam, bob_client, p
     assert "“production” is a protected label: only admins and owners can move it." in page
     assert "only admins and owners can move it" in field_error(response, "label")
     assert 'value="production"' in text(response)  # what was typed is kept
-    assert label(prompt, "production").version.number == 1
+    assert labels_of(prompt) == {"production": (1, None, 0)}
+    assert moves() == [("move", "production", 1)]
+    assert label_events() == 1
 
 
 def test_an_admin_moves_production(adam_client, prompt):
@@ -175,7 +198,9 @@ def test_latest_can_not_be_moved(bob_client, prompt):
     response = bob_client.post(MOVE, {"label": "latest", "version": "1"})
     assert response.status_code == 400
     assert "“latest” always means the newest version" in field_error(response, "label")
-    assert not Label.objects.filter(name="latest").exists()
+    assert not Label.objects.exists()
+    assert moves() == []
+    assert label_events() == 0
 
 
 @pytest.mark.parametrize("name", ["Not valid!", "a" * 37, "", "stag ing"])
@@ -184,13 +209,19 @@ def test_bad_label_names_are_refused_next_to_the_field(bob_client, prompt, name)
     assert response.status_code == 400
     assert field_error(response, "label")
     assert not Label.objects.exists()
+    assert moves() == []
+    assert label_events() == 0
 
 
-def test_an_unknown_version_is_refused_and_the_label_kept(bob_client, prompt):
+def test_an_unknown_version_is_refused_and_the_label_kept(bob, bob_client, prompt):
+    move(bob, prompt, "staging", 2)
     response = bob_client.post(MOVE, {"label": "staging", "version": "42"})
     assert response.status_code == 400
     assert "Select a valid choice" in field_error(response, "version")
     assert 'value="staging"' in text(response)
+    assert labels_of(prompt) == {"staging": (2, None, 0)}
+    assert moves() == [("move", "staging", 2)]
+    assert label_events() == 1
 
 
 def test_after_moving_it_goes_back_where_the_move_came_from(bob_client, prompt):
@@ -209,10 +240,15 @@ def test_it_never_redirects_off_site(bob_client, prompt):
 def test_viewers_can_not_move_labels(vera_client, prompt):
     assert vera_client.post(MOVE, {"label": "staging", "version": "1"}).status_code == 403
     assert not Label.objects.exists()
+    assert moves() == []
+    assert label_events() == 0
 
 
 def test_outsiders_can_not_move_labels(charlie_client, prompt):
     assert charlie_client.post(MOVE, {"label": "staging", "version": "1"}).status_code == 404
+    assert not Label.objects.exists()
+    assert moves() == []
+    assert label_events() == 0
 
 
 def test_moving_needs_a_post(bob_client, prompt):
@@ -242,7 +278,9 @@ def test_a_split_outside_1_to_99_is_refused_and_kept(bob, bob_client, prompt, pe
     assert response.status_code == 400
     assert field_error(response, "percent")
     assert 'id="split-staging-version"' in text(response)
-    assert not label(prompt, "staging").has_split
+    assert labels_of(prompt) == {"staging": (2, None, 0)}
+    assert moves() == [("move", "staging", 2)]
+    assert label_events() == 1
 
 
 def test_splitting_with_the_same_version_is_refused(bob, bob_client, prompt):
@@ -251,6 +289,9 @@ def test_splitting_with_the_same_version_is_refused(bob, bob_client, prompt):
     assert response.status_code == 400
     assert "Choose another version of this prompt to test." in words(response)
     assert '<details class="disclosure" open>' in text(response)
+    assert labels_of(prompt) == {"staging": (2, None, 0)}
+    assert moves() == [("move", "staging", 2)]
+    assert label_events() == 1
 
 
 def test_an_editor_can_not_split_production(adam, bob_client, prompt):
@@ -258,7 +299,9 @@ def test_an_editor_can_not_split_production(adam, bob_client, prompt):
     response = bob_client.post(P + "labels/production/split/", {"version": "3", "percent": "10"})
     assert response.status_code == 403
     assert "protected label" in words(response)
-    assert not label(prompt, "production").has_split
+    assert labels_of(prompt) == {"production": (2, None, 0)}
+    assert moves() == [("move", "production", 2)]
+    assert label_events() == 1
 
 
 def test_an_admin_promotes_the_tested_version(adam, adam_client, prompt):
@@ -283,6 +326,8 @@ def test_promoting_without_a_test_says_so(adam, adam_client, prompt):
     move(adam, prompt, "production", 2)
     response = adam_client.post(P + "labels/production/promote/", follow=True)
     assert "isn't splitting traffic" in words(response)
+    assert labels_of(prompt) == {"production": (2, None, 0)}
+    assert moves() == [("move", "production", 2)]
 
 
 def test_editors_can_not_end_a_test_on_production(adam, bob_client, prompt):
@@ -290,14 +335,22 @@ def test_editors_can_not_end_a_test_on_production(adam, bob_client, prompt):
     split(adam, prompt, "production", 3, 10)
     assert bob_client.post(P + "labels/production/promote/").status_code == 403
     assert bob_client.post(P + "labels/production/abort/").status_code == 403
-    assert label(prompt, "production").has_split
+    assert labels_of(prompt) == {"production": (2, 3, 10)}
+    assert moves() == [("move", "production", 2), ("split", "production", 2)]
+    assert label_events() == 2
 
 
 def test_viewers_can_not_split_promote_abort_or_remove(bob, vera_client, prompt):
     move(bob, prompt, "staging", 2)
+    split(bob, prompt, "staging", 3, 10)  # so that each of the four would change something
     for action in ("split", "promote", "abort", "remove"):
-        assert vera_client.post(P + f"labels/staging/{action}/").status_code == 403
-    assert label(prompt, "staging").version.number == 2
+        response = vera_client.post(
+            P + f"labels/staging/{action}/", {"version": "1", "percent": "5"}
+        )
+        assert response.status_code == 403
+    assert labels_of(prompt) == {"staging": (2, 3, 10)}
+    assert moves() == [("move", "staging", 2), ("split", "staging", 2)]
+    assert label_events() == 2
 
 
 # --- Removing ---------------------------------------------------------------------------------
@@ -314,12 +367,17 @@ def test_an_editor_removes_a_custom_label(bob, bob_client, prompt):
 def test_an_editor_can_not_remove_production(adam, bob_client, prompt):
     move(adam, prompt, "production", 2)
     assert bob_client.post(P + "labels/production/remove/").status_code == 403
-    assert label(prompt, "production") is not None
+    assert labels_of(prompt) == {"production": (2, None, 0)}
+    assert moves() == [("move", "production", 2)]
+    assert label_events() == 1
 
 
 def test_outsiders_can_not_remove_labels(bob, charlie_client, prompt):
     move(bob, prompt, "canary", 2)
     assert charlie_client.post(P + "labels/canary/remove/").status_code == 404
+    assert labels_of(prompt) == {"canary": (2, None, 0)}
+    assert moves() == [("move", "canary", 2)]
+    assert label_events() == 1
 
 
 @pytest.mark.parametrize("action", ["split", "promote", "abort", "remove"])
@@ -330,8 +388,9 @@ def test_outsiders_can_not_change_a_label_in_any_way(adam, charlie_client, promp
         P + f"labels/staging/{action}/", {"version": "1", "percent": "5"}
     )
     assert response.status_code == 404
-    staging = label(prompt, "staging")
-    assert (staging.version.number, staging.split_percent) == (2, 10)
+    assert labels_of(prompt) == {"staging": (2, 3, 10)}
+    assert moves() == [("move", "staging", 2), ("split", "staging", 2)]
+    assert label_events() == 2
 
 
 @pytest.mark.parametrize(
@@ -345,6 +404,9 @@ def test_splitting_a_label_that_is_not_set_says_why(bob_client, prompt, name, re
     response = bob_client.post(P + f"labels/{name}/split/", {"version": "3", "percent": "10"})
     assert response.status_code == 400
     assert f"The label wasn't moved. {reason}" in words(response)
+    assert labels_of(prompt) == {}
+    assert moves() == []
+    assert label_events() == 0
 
 
 def test_the_split_help_promises_no_completion_log(adam_client, prompt):
