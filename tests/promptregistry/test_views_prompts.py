@@ -4,7 +4,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 
 from promptregistry import services
-from promptregistry.models import Folder, Prompt, PromptAlias
+from promptregistry.models import Folder, Prompt, PromptAlias, PromptVersion, Tag
 from tests.accounts.html import field_error, text, words
 from tests.promptregistry.factories import (
     add_version,
@@ -430,6 +430,10 @@ def test_a_taken_name_is_refused_next_to_the_name_and_everything_typed_is_kept(
     assert "already exists" in field_error(response, "name")
     assert "Kept &lt;words&gt;" in response.content.decode()
     assert 'value="support, Billing"' in text(response)
+    assert list(Prompt.objects.values_list("name", "description")) == [("triage", "")]
+    assert PromptVersion.objects.count() == 1
+    assert not Tag.objects.exists()
+    assert AuditEvent.objects.filter(action="prompt.create").count() == 1  # make_prompt's
 
 
 @pytest.mark.parametrize(
@@ -451,6 +455,8 @@ def test_bad_input_is_explained_by_the_field(bob_client, acme, overrides, field,
     assert field_error(response, field)
     assert message in field_error(response, field)
     assert not Prompt.objects.exists()
+    assert not Tag.objects.exists()
+    assert not AuditEvent.objects.filter(action="prompt.create").exists()
 
 
 def test_a_prompt_can_not_be_created_inside_a_folder_restricted_for_editing(
@@ -464,16 +470,24 @@ def test_a_prompt_can_not_be_created_inside_a_folder_restricted_for_editing(
     assert response.status_code == 400
     assert "restricted" in field_error(response, "folder")
     assert not Prompt.objects.exists()
+    assert list(Folder.objects.values_list("path", flat=True)) == ["locked"]
+    assert not Tag.objects.exists()
+    assert not AuditEvent.objects.filter(action="prompt.create").exists()
 
 
 def test_a_viewer_can_not_create_prompts(vera_client, acme):
     assert vera_client.get(NEW).status_code == 403
     assert vera_client.post(NEW, chat_form()).status_code == 403
     assert not Prompt.objects.exists()
+    assert not Tag.objects.exists()
+    assert not AuditEvent.objects.filter(action="prompt.create").exists()
 
 
 def test_an_outsider_gets_404_for_the_create_page(charlie_client, acme):
     assert charlie_client.post(NEW, chat_form()).status_code == 404
+    assert not Prompt.objects.exists()
+    assert not Tag.objects.exists()
+    assert not AuditEvent.objects.filter(action="prompt.create").exists()
 
 
 # The prompt page -------------------------------------------------------------------------------
@@ -588,7 +602,8 @@ def test_a_viewer_can_not_remove_an_old_name(vera_client, renamed):
     response = vera_client.post(page_url("new-name", f"aliases/{alias.pk}/delete"))
 
     assert response.status_code == 403
-    assert PromptAlias.objects.exists()
+    assert list(PromptAlias.objects.values_list("name", "prompt")) == [("old-name", renamed.pk)]
+    assert not AuditEvent.objects.filter(action="prompt.alias_delete").exists()
 
 
 def test_removing_another_prompts_alias_is_404(bob_client, acme, bob, renamed):
@@ -596,6 +611,8 @@ def test_removing_another_prompts_alias_is_404(bob_client, acme, bob, renamed):
     alias = renamed.aliases.get()
 
     assert bob_client.post(page_url("other", f"aliases/{alias.pk}/delete")).status_code == 404
+    assert list(PromptAlias.objects.values_list("name", "prompt")) == [("old-name", renamed.pk)]
+    assert not AuditEvent.objects.filter(action="prompt.alias_delete").exists()
 
 
 def test_an_outsider_can_not_remove_an_old_name(charlie_client, renamed):
@@ -604,6 +621,8 @@ def test_an_outsider_can_not_remove_an_old_name(charlie_client, renamed):
     assert (
         charlie_client.post(page_url("new-name", f"aliases/{alias.pk}/delete")).status_code == 404
     )
+    assert list(PromptAlias.objects.values_list("name", "prompt")) == [("old-name", renamed.pk)]
+    assert not AuditEvent.objects.filter(action="prompt.alias_delete").exists()
 
 
 # Settings: rename, move, details ---------------------------------------------------------------
@@ -641,7 +660,9 @@ def test_renaming_onto_a_taken_name_keeps_the_typed_name_and_explains(bob_client
     assert response.status_code == 400
     assert "already exists" in field_error(response, "name")
     assert 'value="taken"' in text(response)
-    assert Prompt.objects.filter(name="triage").exists()
+    assert sorted(Prompt.objects.values_list("name", flat=True)) == ["taken", "triage"]
+    assert not PromptAlias.objects.exists()
+    assert not AuditEvent.objects.filter(action="prompt.rename").exists()
 
 
 def test_moving_into_a_folder_closed_for_editing_is_refused(bob_client, acme, bob, alice):
@@ -654,6 +675,10 @@ def test_moving_into_a_folder_closed_for_editing_is_refused(bob_client, acme, bo
 
     assert response.status_code == 400
     assert "restricted" in field_error(response, "name")
+    assert list(Prompt.objects.values_list("name", "folder")) == [("triage", None)]
+    assert list(Folder.objects.values_list("path", flat=True)) == ["locked"]
+    assert not PromptAlias.objects.exists()
+    assert not AuditEvent.objects.filter(action="prompt.rename").exists()
 
 
 def test_the_description_and_tags_are_saved(bob_client, acme, bob):
@@ -681,6 +706,10 @@ def test_a_too_long_tag_is_explained_next_to_the_tags(bob_client, acme, bob):
     assert response.status_code == 400
     assert "50 characters" in field_error(response, "tags")
     assert "Kept" in text(response)
+    prompt = Prompt.objects.get()
+    assert prompt.description == ""
+    assert not prompt.tags.exists()
+    assert not Tag.objects.exists()
 
 
 def test_a_viewer_gets_403_on_settings(vera_client, acme, bob):
@@ -731,12 +760,15 @@ def test_an_editor_can_not_delete_a_prompt(bob_client, acme, bob):
     assert bob_client.get(page_url("triage", "delete")).status_code == 403
     assert bob_client.post(page_url("triage", "delete")).status_code == 403
     assert Prompt.objects.get().deleted_at is None
+    assert not AuditEvent.objects.filter(action="prompt.delete").exists()
 
 
 def test_an_outsider_gets_404_on_delete(charlie_client, acme, bob):
     make_prompt(acme, "triage", by=bob)
 
     assert charlie_client.post(page_url("triage", "delete")).status_code == 404
+    assert Prompt.objects.get().deleted_at is None
+    assert not AuditEvent.objects.filter(action="prompt.delete").exists()
 
 
 # Access ----------------------------------------------------------------------------------------
@@ -781,13 +813,19 @@ def test_a_viewer_can_not_be_granted_editing(adam_client, acme, bob, vera):
 
     assert response.status_code == 400
     assert "valid choice" in field_error(response, "editors")
+    prompt = Prompt.objects.get()
+    assert (prompt.view_role, prompt.edit_role) == ("", "")
+    assert services.grants_for(prompt) == ([], [])
+    assert not AuditEvent.objects.filter(action="prompt.access").exists()
 
 
 def test_an_editor_can_not_open_the_access_page(bob_client, acme, bob):
     make_prompt(acme, "triage", by=bob)
 
     assert bob_client.get(page_url("triage", "access")).status_code == 403
-    assert bob_client.post(page_url("triage", "access"), {"view_role": ""}).status_code == 403
+    assert bob_client.post(page_url("triage", "access"), {"view_role": "admin"}).status_code == 403
+    assert Prompt.objects.get().view_role == ""
+    assert not AuditEvent.objects.filter(action="prompt.access").exists()
 
 
 def test_an_outsider_gets_404_on_access(charlie_client, acme, bob):
