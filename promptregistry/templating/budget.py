@@ -25,6 +25,8 @@ GROWTH_SLACK = 12
 # Each item of a list, tuple or dict a step builds counts as this many characters.
 ITEM_CHARS = 8
 
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+
 # Integers above this bit length make ``**`` and ``*`` slow enough to stall the
 # process inside a single C call, where the time limit cannot interrupt it.
 MAX_INTEGER_BITS = 100_000
@@ -130,6 +132,13 @@ def estimated_size(value: Any, budget: int, *, nested: bool = False) -> int:
     Values reached more than once (``[x, x]``) are counted each time, as ``str`` would
     write them each time, so a value doubled in a loop is measured at its true size.
     """
+    kind = type(value)  # fast paths: most values written out are plain text or numbers
+    if kind is str and not nested:
+        return len(value)
+    if kind is int:
+        return value.bit_length() + 2
+    if kind is float:
+        return 25
     total = 0
     pending: list[tuple[Any, bool]] = [(value, nested)]
     while pending and total <= budget:
@@ -165,17 +174,12 @@ def item_count(value: Any, budget: int) -> int:
     pending = [value]
     while pending and total <= budget:
         item = pending.pop()
+        total += len(item)
         if isinstance(item, dict):
-            total += len(item)
-            pending.extend(item)
-            pending.extend(item.values())
-        elif isinstance(item, list | tuple | set | frozenset):
-            total += len(item)
-            pending.extend(item)
+            pending.extend(key for key in item if isinstance(key, tuple | frozenset))
+            item = item.values()
+        pending.extend(child for child in item if isinstance(child, _CONTAINERS))
     return total
-
-
-_CONTAINERS = (list, tuple, dict, set, frozenset)
 
 
 def check_items(values: Any, what: str) -> None:

@@ -121,11 +121,12 @@ from promptregistry.templating.jinja import (
 from promptregistry.templating.limits import DEFAULT_LIMITS, RenderLimits
 from promptregistry.templating.parsing import (
     _Field,
+    _Literal,
     _merge_literals,
     _mustache_source,
     _parse,
     _Piece,
-    _render_piece,
+    _to_text,
 )
 
 __all__ = [
@@ -226,22 +227,25 @@ def render(
 
 def _join_limited(pieces: Sequence[_Piece], values: Mapping[str, Any], limits: RenderLimits) -> str:
     # A short template can repeat a long value many times ("{{doc}}" ten thousand times):
-    # measure the output before building it.
-    texts: dict[str, str] = {}
+    # measure the output before building it (parts only refer to each value's text).
+    converted: dict[str, str] = {}
+    parts: list[str] = []
     size = 0
     for piece in pieces:
-        if isinstance(piece, _Field) and piece.name not in texts:
-            texts[piece.name] = _render_piece(piece, values)
-        size += len(texts[piece.name]) if isinstance(piece, _Field) else len(piece.source)
+        if type(piece) is _Field:
+            text = converted.get(piece.name)
+            if text is None:
+                text = converted[piece.name] = _to_text(values[piece.name])
+        else:
+            text = piece.text if type(piece) is _Literal else piece.source
+        size += len(text)
+        parts.append(text)
     if size > limits.max_total_chars:
         raise TemplateLimitError(
             f"Template output would be longer than the limit of {limits.max_total_chars:,}"
             " characters"
         )
-    return "".join(
-        texts[piece.name] if isinstance(piece, _Field) else _render_piece(piece, values)
-        for piece in pieces
-    )
+    return "".join(parts)
 
 
 def render_messages(

@@ -206,9 +206,14 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
         return super().getitem(obj, argument)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
-        if super().wrap_str_format(value) is None:
-            return None
-        return bounded_str_format(self, value)
+        # Jinja's own check (which builds a wrapper we would throw away), done in place.
+        if (
+            isinstance(value, types.MethodType | types.BuiltinMethodType)
+            and value.__name__ in ("format", "format_map")
+            and isinstance(value.__self__, str)
+        ):
+            return bounded_str_format(self, value)
+        return None
 
     def is_safe_callable(self, obj: Any) -> bool:
         return _call_kind(obj) is not None and super().is_safe_callable(obj)
@@ -298,7 +303,9 @@ _JINJA_INTERNALS = (jinja2.Environment, jinja2.runtime.Context, jinja2.nodes.Eva
 
 def _first_value_index(args: Sequence[Any]) -> int:
     # Jinja passes the context or environment first for some filters and tests.
-    start = 0
+    if not args or not isinstance(args[0], _JINJA_INTERNALS):
+        return 0
+    start = 1
     while start < len(args) and isinstance(args[start], _JINJA_INTERNALS):
         start += 1
     return start
