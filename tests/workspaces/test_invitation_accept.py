@@ -69,6 +69,8 @@ def test_a_new_person_sees_password_errors_next_to_the_field(client, link):
     assert "too short" in field_error(response, "password")
     assert not User.objects.filter(email="nora@example.com").exists()
     assert Invitation.objects.get().status == "pending"
+    assert not AuditEvent.objects.filter(action="member.join").exists()
+    assert "_auth_user_id" not in client.session
 
 
 def test_an_existing_account_is_asked_to_sign_in(client, nora, link):
@@ -112,7 +114,9 @@ def test_someone_signed_in_as_another_email_is_told_to_switch(bob_client, link):
     )
     assert "Sign out" in text(page)
     assert membership_of("nora@example.com") is None
-    assert Invitation.objects.get().status == "pending"
+    invitation = Invitation.objects.get()
+    assert (invitation.status, invitation.accepted_by) == ("pending", None)
+    assert not AuditEvent.objects.filter(action="member.join").exists()
 
 
 def test_the_link_works_once(client, link):
@@ -120,9 +124,15 @@ def test_the_link_works_once(client, link):
     client.logout()
 
     again = client.get(link)
+    posted_again = client.post(link, {"name": "Nora Again", "password": "other fjord 77 lantern"})
 
-    assert again.status_code == 404
+    assert again.status_code == posted_again.status_code == 404
     assert "This invitation link doesn't work" in text(again)
+    nora = User.objects.get(email="nora@example.com")
+    assert nora.name == "Nora New"
+    assert nora.check_password(NEW_PASSWORD)
+    assert AuditEvent.objects.filter(action="member.join").count() == 1
+    assert "_auth_user_id" not in client.session
 
 
 def test_an_expired_link_is_refused(client, nora, client_for, link):
@@ -134,6 +144,8 @@ def test_an_expired_link_is_refused(client, nora, client_for, link):
     assert anonymous.status_code == signed_in.status_code == 404
     assert "expired" in text(anonymous)
     assert membership_of("nora@example.com") is None
+    assert Invitation.objects.get().accepted_at is None
+    assert not AuditEvent.objects.filter(action="member.join").exists()
 
 
 def test_a_made_up_token_is_refused(client, db):

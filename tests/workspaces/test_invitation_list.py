@@ -66,6 +66,7 @@ def test_an_admin_can_not_invite_an_owner(adam_client, django_capture_on_commit_
     assert 'value="new@example.com"' in field_html(response, "email")
     assert link is None
     assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.filter(action="invitation.create").exists()
 
 
 def test_an_owner_can_invite_an_owner(alice_client, django_capture_on_commit_callbacks):
@@ -88,7 +89,10 @@ def test_it_refuses_a_second_pending_invitation_by_the_field(
     assert response.status_code == 400
     assert "already has a pending invitation" in field_error(response, "email")
     assert link is None
-    assert Invitation.objects.count() == 1
+    first = Invitation.objects.get()
+    assert (first.email, first.status, first.revoked_at) == ("new@example.com", "pending", None)
+    assert AuditEvent.objects.filter(action="invitation.create").count() == 1
+    assert len(mail.outbox) == 1
 
 
 def test_an_expired_invitation_makes_way_for_a_new_one(
@@ -113,6 +117,8 @@ def test_it_refuses_to_invite_a_member_by_the_field(
     assert response.status_code == 400
     assert "already a member" in field_error(response, "email")
     assert link is None
+    assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.filter(action="invitation.create").exists()
 
 
 def test_it_refuses_a_malformed_email(adam_client, django_capture_on_commit_callbacks):
@@ -120,6 +126,9 @@ def test_it_refuses_a_malformed_email(adam_client, django_capture_on_commit_call
 
     assert response.status_code == 400
     assert field_error(response, "email") == "Enter a valid email address."
+    assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.filter(action="invitation.create").exists()
+    assert mail.outbox == []
 
 
 def test_the_all_tab_shows_accepted_and_revoked_invitations(adam_client, acme):
@@ -146,6 +155,7 @@ def test_editors_and_viewers_get_403(request, persona, django_capture_on_commit_
     assert response.status_code == 403
     assert link is None
     assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.filter(action="invitation.create").exists()
 
 
 def test_an_outsider_gets_404(charlie_client, acme, django_capture_on_commit_callbacks):
@@ -153,6 +163,8 @@ def test_an_outsider_gets_404(charlie_client, acme, django_capture_on_commit_cal
     response, _ = invite(charlie_client, django_capture_on_commit_callbacks, "new@example.com")
     assert response.status_code == 404
     assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.filter(action="invitation.create").exists()
+    assert mail.outbox == []
 
 
 @pytest.mark.parametrize("count", [3, 30])

@@ -62,6 +62,8 @@ def test_a_revoked_invitation_can_not_be_resent(
 
     assert "no longer open" in text(response)
     assert len(mail.outbox) == 1
+    assert Invitation.objects.get().token_hash == invitation.token_hash
+    assert not AuditEvent.objects.filter(action="invitation.resend").exists()
 
 
 @pytest.mark.parametrize("persona", ["bob_client", "vera_client"])
@@ -74,8 +76,13 @@ def test_editors_and_viewers_get_403(request, persona, sent, django_capture_on_c
     revoked = client.post(f"/w/acme/invitations/{invitation.pk}/revoke/")
 
     assert resent.status_code == revoked.status_code == 403
-    assert Invitation.objects.get().status == "pending"
+    now = Invitation.objects.get()
+    assert now.status == "pending"
+    assert (now.token_hash, now.sent_at) == (invitation.token_hash, invitation.sent_at)
     assert len(mail.outbox) == 1
+    assert not AuditEvent.objects.filter(
+        action__in=["invitation.resend", "invitation.revoke"]
+    ).exists()
 
 
 def test_an_outsider_gets_404_even_through_their_own_workspace(charlie_client, sent):
@@ -88,7 +95,13 @@ def test_an_outsider_gets_404_even_through_their_own_workspace(charlie_client, s
         assert (
             charlie_client.post(f"/w/{slug}/invitations/{invitation.pk}/resend/").status_code == 404
         )
-    assert Invitation.objects.get().status == "pending"
+    now = Invitation.objects.get()
+    assert now.status == "pending"
+    assert (now.token_hash, now.sent_at) == (invitation.token_hash, invitation.sent_at)
+    assert len(mail.outbox) == 1
+    assert not AuditEvent.objects.filter(
+        action__in=["invitation.resend", "invitation.revoke"]
+    ).exists()
 
 
 def test_the_list_offers_resend_and_revoke(adam_client, sent):

@@ -52,6 +52,7 @@ def test_htmx_gets_422_and_the_reason_when_refused(adam_client, bob):
     assert "Only an owner can change who the owners are." in text(response)
     assert '<option value="editor" selected>' in text(response)
     assert membership_of(bob).role == Role.EDITOR
+    assert not AuditEvent.objects.filter(action="member.role_change").exists()
 
 
 def test_an_admin_can_not_make_an_owner(adam_client, bob):
@@ -67,6 +68,7 @@ def test_an_admin_can_not_demote_an_owner(adam_client, alice):
 
     assert "Only an owner can change who the owners are." in text(response)
     assert membership_of(alice).role == Role.OWNER
+    assert not AuditEvent.objects.filter(action="member.role_change").exists()
 
 
 def test_the_last_owner_can_not_be_demoted(alice_client, alice):
@@ -74,6 +76,7 @@ def test_the_last_owner_can_not_be_demoted(alice_client, alice):
 
     assert "A workspace needs at least one owner." in text(response)
     assert membership_of(alice).role == Role.OWNER
+    assert not AuditEvent.objects.filter(action="member.role_change").exists()
 
 
 def test_one_of_two_owners_can_be_demoted(alice_client, alice, acme):
@@ -99,6 +102,7 @@ def test_it_refuses_an_unknown_role(alice_client, bob):
     assert response.status_code == 422
     assert "Choose a valid role." in text(response)
     assert membership_of(bob).role == Role.EDITOR
+    assert not AuditEvent.objects.filter(action="member.role_change").exists()
 
 
 @pytest.mark.parametrize("persona", ["bob_client", "vera_client"])
@@ -109,6 +113,7 @@ def test_editors_and_viewers_get_403(request, persona, alice):
 
     assert response.status_code == 403
     assert membership_of(alice).role == Role.OWNER
+    assert not AuditEvent.objects.filter(action="member.role_change").exists()
 
 
 def test_an_outsider_gets_404(charlie_client, bob):
@@ -116,6 +121,7 @@ def test_an_outsider_gets_404(charlie_client, bob):
 
     assert response.status_code == 404
     assert membership_of(bob).role == Role.EDITOR
+    assert not AuditEvent.objects.filter(action="member.role_change").exists()
 
 
 def test_a_member_of_another_workspace_can_not_be_reached_through_mine(
@@ -127,6 +133,7 @@ def test_a_member_of_another_workspace_can_not_be_reached_through_mine(
 
     assert response.status_code == 404
     assert membership_of(bob).role == Role.EDITOR
+    assert not AuditEvent.objects.filter(action="member.role_change").exists()
 
 
 def test_it_only_accepts_post(alice_client, bob):

@@ -35,6 +35,8 @@ def test_the_old_owner_can_no_longer_manage_owners(alice_client, alice, bob):
 
     assert response.status_code == 403
     assert role_of(bob) == Role.OWNER
+    assert role_of(alice) == Role.ADMIN
+    assert AuditEvent.objects.filter(action="workspace.transfer_ownership").count() == 1
 
 
 def test_an_owner_can_not_transfer_to_themselves(alice_client, alice):
@@ -42,6 +44,7 @@ def test_an_owner_can_not_transfer_to_themselves(alice_client, alice):
 
     assert "You already own this workspace." in text(response)
     assert role_of(alice) == Role.OWNER
+    assert not AuditEvent.objects.filter(action="workspace.transfer_ownership").exists()
 
 
 @pytest.mark.parametrize("persona", ["adam_client", "bob_client", "vera_client"])
@@ -51,8 +54,11 @@ def test_anyone_but_an_owner_gets_403(request, persona, alice, bob):
     assert response.status_code == 403
     assert role_of(alice) == Role.OWNER
     assert role_of(bob) == Role.EDITOR
+    assert not AuditEvent.objects.filter(action="workspace.transfer_ownership").exists()
 
 
-def test_an_outsider_gets_404(charlie_client, bob):
+def test_an_outsider_gets_404(charlie_client, alice, bob):
     assert charlie_client.post(transfer_url(bob)).status_code == 404
+    assert role_of(alice) == Role.OWNER
     assert role_of(bob) == Role.EDITOR
+    assert not AuditEvent.objects.filter(action="workspace.transfer_ownership").exists()

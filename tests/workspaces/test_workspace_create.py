@@ -8,6 +8,17 @@ from workspaces.roles import Role
 CREATE = reverse("workspaces:create")
 
 
+def assert_nothing_created() -> None:
+    """alice's acme is still the only workspace, she owns nothing else, nothing was audited."""
+    assert list(Workspace.objects.values_list("slug", flat=True)) == ["acme"]
+    assert list(
+        Membership.objects.filter(user__email="alice@example.com").values_list(
+            "workspace__slug", "role"
+        )
+    ) == [("acme", Role.OWNER)]
+    assert not AuditEvent.objects.filter(action="workspace.create").exists()
+
+
 def test_it_shows_the_form(alice_client):
     response = alice_client.get(CREATE)
 
@@ -57,7 +68,7 @@ def test_it_refuses_a_reserved_slug_next_to_the_field(alice_client):
     assert "reserved" in field_error(typed, "slug")
     assert "reserved" in field_error(derived, "slug")
     assert 'value="Anything"' in field_html(typed, "name")
-    assert not Workspace.objects.filter(slug__in=["admin", "api"]).exists()
+    assert_nothing_created()
 
 
 def test_it_refuses_a_taken_slug_next_to_the_field(alice_client, globex):
@@ -66,7 +77,12 @@ def test_it_refuses_a_taken_slug_next_to_the_field(alice_client, globex):
     assert response.status_code == 400
     assert "taken" in field_error(response, "slug")
     assert 'value="globex"' in field_html(response, "slug")
-    assert Workspace.objects.filter(slug="globex").count() == 1
+    assert list(Workspace.objects.order_by("slug").values_list("slug", "name")) == [
+        ("acme", "Acme"),
+        ("globex", "Globex"),
+    ]
+    assert not Membership.objects.filter(workspace__slug="globex").exists()
+    assert not AuditEvent.objects.filter(action="workspace.create").exists()
 
 
 def test_it_refuses_a_malformed_slug(alice_client):
@@ -74,6 +90,7 @@ def test_it_refuses_a_malformed_slug(alice_client):
 
     assert response.status_code == 400
     assert "lowercase letters" in field_error(response, "slug")
+    assert_nothing_created()
 
 
 def test_it_refuses_a_name_without_letters_or_digits(alice_client):
@@ -81,6 +98,7 @@ def test_it_refuses_a_name_without_letters_or_digits(alice_client):
 
     assert response.status_code == 400
     assert "letters or digits" in field_error(response, "slug")
+    assert_nothing_created()
 
 
 def test_it_requires_a_name(alice_client):
@@ -88,7 +106,7 @@ def test_it_requires_a_name(alice_client):
 
     assert response.status_code == 400
     assert field_error(response, "name") == "This field is required."
-    assert not Workspace.objects.filter(slug="team").exists()
+    assert_nothing_created()
 
 
 def test_it_sends_an_anonymous_visitor_to_sign_in(client):

@@ -28,7 +28,8 @@ def test_the_last_owner_can_not_leave(alice_client, alice):
 
     assert response.redirect_chain[-1][0] == "/w/acme/settings/"
     assert "A workspace needs at least one owner." in text(response)
-    assert is_member(alice)
+    assert Membership.objects.get(user=alice, workspace__slug="acme").role == Role.OWNER
+    assert not AuditEvent.objects.filter(action="member.leave").exists()
 
 
 def test_one_of_two_owners_can_leave(alice_client, alice, acme):
@@ -44,5 +45,9 @@ def test_it_only_accepts_post(vera_client, vera):
     assert is_member(vera)
 
 
-def test_an_outsider_gets_404(charlie_client, acme):
+def test_an_outsider_gets_404(charlie_client, charlie, acme):
     assert charlie_client.post(LEAVE).status_code == 404
+    assert list(Membership.objects.filter(user=charlie).values_list("workspace__slug", "role")) == [
+        ("globex", Role.OWNER)
+    ]
+    assert not AuditEvent.objects.filter(action__in=["member.leave", "member.remove"]).exists()

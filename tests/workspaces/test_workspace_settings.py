@@ -59,6 +59,7 @@ def test_it_refuses_a_bad_label_by_the_field(adam_client):
     assert 'value="Renamed"' in field_html(response, "name")
     assert acme_now().name == "Acme"
     assert acme_now().protected_labels == ["production"]
+    assert not AuditEvent.objects.filter(action="workspace.update").exists()
 
 
 def test_it_requires_a_name(adam_client):
@@ -66,6 +67,9 @@ def test_it_requires_a_name(adam_client):
 
     assert response.status_code == 400
     assert field_error(response, "name") == "This field is required."
+    assert acme_now().name == "Acme"
+    assert acme_now().protected_labels == ["production"]
+    assert not AuditEvent.objects.filter(action="workspace.update").exists()
 
 
 def test_a_viewer_reads_the_settings_without_a_form(vera_client):
@@ -85,12 +89,15 @@ def test_editors_and_viewers_get_403_on_save(request, persona):
     assert response.status_code == 403
     assert acme_now().name == "Acme"
     assert acme_now().protected_labels == ["production"]
+    assert not AuditEvent.objects.filter(action="workspace.update").exists()
 
 
 def test_an_outsider_gets_404(charlie_client, acme):
     assert charlie_client.get(SETTINGS).status_code == 404
     assert charlie_client.post(SETTINGS, {"name": "Hacked"}).status_code == 404
     assert acme_now().name == "Acme"
+    assert acme_now().protected_labels == ["production"]
+    assert not AuditEvent.objects.filter(action="workspace.update").exists()
 
 
 def test_the_sole_owner_is_told_how_to_leave_instead_of_given_a_button(alice_client):
