@@ -43,8 +43,10 @@ text: nothing is HTML-escaped, because the output goes to a language model.
     variables are errors (``StrictUndefined``), there is no file system loader
     (``{% include %}`` and ``{% extends %}`` cannot load anything) and a single
     trailing newline is kept. ``{% break %}`` and ``{% continue %}`` are
-    available. Rendering is limited in time and output size
-    (:class:`RenderLimits`, 1 second and 200,000 characters by default).
+    available. Rendering is limited in time, output size and in what it may
+    build along the way (:class:`RenderLimits`: 1 second, 200,000 characters
+    of output, 10,000,000 characters built in total, by default); only
+    allow-listed methods and filters can be called (see below).
 
 In every format a variable whose value is ``None`` renders as an empty string.
 In ``mustache`` and ``fstring`` other values are converted with ``str()``,
@@ -76,17 +78,49 @@ tracing template code does the same job, more slowly.) The template renders
 through ``Template.generate()``, and the size of the output is checked after
 each chunk.
 
-Operations that could build a huge value in a single C-level step, before the
-next loop iteration, are checked before they run: ``range()`` (at most 100,000
-items, Jinja's sandbox rule), repetition (``'a' * n``), exponentiation,
-concatenation (``+``, ``~``), ``%`` and ``str.format`` widths, ``join`` and
-``replace``, and the size of each ``{{ value }}`` written out. An integer
-argument larger than the output limit passed to any function, method or filter
-other than ``range()`` is refused, which covers widths such as
-``center(10**9)`` or ``indent(10**9)``.
-These checks bound the size of each single value; they do not bound the total
-memory a template may allocate during its time budget, so workers that render
-templates from untrusted authors should also run with an OS memory limit.
+The time limit can only fire between two steps of template code, not inside one
+C call, and one C call (``'{x:{w}}'.format_map(...)``, ``expandtabs``, a
+``join``) can allocate gigabytes. So every step that could build a large value
+is sized *before* it runs (:mod:`.sandbox`, :mod:`.allowlist`, :mod:`.budget`):
+
+* Only allow-listed things can be called: a fixed set of str methods, read-only
+  dict and list methods, macros, ``loop``, ``caller`` and the globals ``range``
+  (at most 100,000 items), ``dict``, ``namespace``, ``cycler``, ``joiner`` and
+  ``lipsum``. Anything else (``str.encode``, ``int.to_bytes``, ``self.block()``)
+  is a :class:`TemplateSecurityError`. Filters are allow-listed the same way;
+  ``pprint`` is not available.
+* For each allowed str method and filter the largest result its arguments can
+  produce is computed first (``center(n)``: n; ``expandtabs(n)``: the number of
+  tabs times n; ``translate``: the text times the longest replacement;
+  ``indent``: the lines times the indent; ...); a bound above 12 times
+  ``max_output_chars`` is refused without running the call, and a result
+  longer than ``max_output_chars`` is refused after it.
+* ``str.format``/``format_map`` run through a formatter that checks each field
+  once its nested spec (``{x:{w}}``, ``{0:{1[0]}}``) is filled in, and the
+  total; ``%`` formats are scanned as CPython scans them (keys in nested
+  parentheses included), ``*`` widths are refused and the largest result is
+  computed from the widths, precisions and argument sizes before formatting.
+* Integer arguments larger than ``max_output_chars`` are refused (except for
+  ``range()``), and so are ``*`` and ``**`` on integers past 100,000 bits.
+* Lists, tuples and dicts written in the template, comparisons, hashing keys
+  and every filter or test argument may hold at most ``max_output_chars``
+  items at every depth (shared items counted each time), so a list doubled in
+  a loop (``[x, x]``) never reaches C code that would walk it for hours.
+* Every string and list a step builds, and all text written into a macro,
+  block or ``{% set %}`` capture, is charged to a per-render budget
+  (``max_total_chars``, 10,000,000 characters, a list item counting as 8):
+  many small values cannot add up to a large allocation either.
+* Nothing is evaluated at compile time (Jinja's constant folding is off), so
+  saving a template never runs any of it.
+
+mustache and f-string templates evaluate nothing, but a short template can
+repeat a long value (``{{doc}}`` ten thousand times), so their output is
+measured before it is built and refused past ``max_total_chars``. f-string
+format specs (``{name:>999999999}``) are a syntax error, as they always were.
+
+What these checks bound is what the template's own steps build, not the
+process's memory as the OS counts it; a worker that renders templates from
+untrusted authors can still be given an OS memory limit as a last line.
 """
 
 from __future__ import annotations
