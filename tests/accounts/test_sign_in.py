@@ -54,16 +54,20 @@ def test_it_shows_the_same_message_for_a_wrong_password_and_an_unknown_email(cli
     assert SIGN_IN_FAILED in text(wrong_password)
     assert SIGN_IN_FAILED in text(unknown_email)
     assert not signed_in(client)
+    alice.refresh_from_db()
+    assert alice.last_login is None
 
 
 def test_it_refuses_an_inactive_account_with_the_same_message(client, db):
-    UserFactory(email="gone@example.com", is_active=False)
+    gone = UserFactory(email="gone@example.com", is_active=False)
 
     response = sign_in(client, "gone@example.com", PASSWORD)
 
     assert response.status_code == 400
     assert SIGN_IN_FAILED in text(response)
     assert not signed_in(client)
+    gone.refresh_from_db()
+    assert gone.last_login is None
 
 
 def test_it_keeps_the_typed_email_after_a_failure(client, alice):
@@ -83,6 +87,8 @@ def test_it_throttles_an_account_even_with_the_right_password(client, alice, set
     assert SIGN_IN_BLOCKED in text(response)
     assert SIGN_IN_FAILED not in text(response)
     assert not signed_in(client)
+    alice.refresh_from_db()
+    assert alice.last_login is None
 
 
 def test_it_throttles_an_address_that_tries_many_accounts(client, alice, settings):
@@ -93,6 +99,8 @@ def test_it_throttles_an_address_that_tries_many_accounts(client, alice, setting
     assert blocked.status_code == 400
     assert SIGN_IN_BLOCKED in text(blocked)
     assert not signed_in(client)
+    alice.refresh_from_db()
+    assert alice.last_login is None
 
     elsewhere = sign_in(client, "alice@example.com", PASSWORD, ip="10.8.8.8")
     assert elsewhere.status_code == 302

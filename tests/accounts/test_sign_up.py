@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from tests.accounts.html import field_error, field_html, text
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
 
 SIGN_UP = reverse("accounts:sign-up")
 GOOD = {
@@ -44,7 +44,8 @@ def test_it_refuses_a_second_sign_up_when_invite_only(client, someone, settings)
     assert page.status_code == posted.status_code == 403
     assert "Accounts are by invitation" in text(page)
     assert "invite you" in text(page)
-    assert not User.objects.filter(email="olivia@example.com").exists()
+    assert list(User.objects.values_list("email", flat=True)) == ["first@example.com"]
+    assert "_auth_user_id" not in client.session
 
 
 def test_it_hides_the_sign_up_link_when_invite_only(client, someone):
@@ -89,6 +90,8 @@ def test_it_refuses_a_password_like_the_email(client, db):
 
     assert response.status_code == 400
     assert "too similar" in field_error(response, "password")
+    assert not User.objects.exists()
+    assert "_auth_user_id" not in client.session
 
 
 def test_it_refuses_an_email_that_already_has_an_account(client, someone, settings):
@@ -98,4 +101,7 @@ def test_it_refuses_an_email_that_already_has_an_account(client, someone, settin
 
     assert response.status_code == 400
     assert "already exists" in field_error(response, "email")
-    assert User.objects.count() == 1
+    existing = User.objects.get()
+    assert (existing.email, existing.name) == ("first@example.com", someone.name)
+    assert existing.check_password(PASSWORD)
+    assert "_auth_user_id" not in client.session
