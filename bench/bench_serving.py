@@ -1,0 +1,241 @@
+"""Serving (B4): prompt retrieval on the web server against the WSGI ceiling (gunicorn /healthz).
+
+One web process each, 50 concurrent clients (wrk), both sides in the same run and interleaved
+round by round (the machine is shared, so only ratios within a run mean anything):
+
+- ceiling: the project's /healthz under gunicorn, one sync worker (WSGI, as little as Django
+  can do per request);
+- `make run`'s server: the README's production web command with one worker, on the embedded
+  default (SQLite, in-process cache), fetching a prompt by label through the Langfuse API;
+- the production server: the same command on PostgreSQL and Redis, when
+  PROMPTOPS_BENCH_DATABASE_URL and PROMPTOPS_BENCH_REDIS_URL name a database it may drop and
+  recreate and a Redis database it may flush (else that half is skipped and said so).
+
+Goal: retrieval >= 0.5 x the ceiling with zero errors. wrk is installed with apt if missing.
+"""
+
+import base64
+import os
+import re
+import secrets
+import shlex
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CLIENTS = 50
+SECONDS = int(os.environ.get("PROMPTOPS_BENCH_SECONDS", "5"))
+ROUNDS = int(os.environ.get("PROMPTOPS_BENCH_ROUNDS", "3"))
+GOAL = 0.5
+PROMPT_PATH = "/api/public/v2/prompts/support/triage?label=production"
+CEILING_COMMAND = "gunicorn config.wsgi:application --workers 1 --bind 127.0.0.1:{port}"
+
+
+def production_web_command(*, port: int, workers: int) -> list[str]:
+    """The README's production web command, on loopback with this port and workers."""
+    readme = (ROOT / "README.md").read_text()
+    line = next(line for line in readme.splitlines() if line.startswith("granian "))
+    argv = shlex.split(line.split("#")[0])
+    for option, value in (("--host", "127.0.0.1"), ("--port", port), ("--workers", workers)):
+        argv[argv.index(option) + 1] = str(value)
+    return [str(BIN / argv[0]), *argv[1:]]
+
+
+def _wrk() -> str:
+    found = shutil.which("wrk")
+    if found is None and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], capture_output=True, check=False)
+        found = shutil.which("wrk")
+    if found is None:
+        raise SystemExit("bench_serving needs wrk: apt-get install wrk")
+    return found
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _manage(env: dict, *args: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _prepare(env: dict) -> str:
+    """A migrated database with the demo prompts; returns the Basic credentials of a key."""
+    _manage(env, "migrate", "--noinput", "-v", "0")
+    _manage(env, "setup_demo")
+    _manage(env, "seed_demo_prompts", "--workspace", "demo")
+    public, secret = _manage(
+        env, "create_api_key", "--workspace", "demo", "--name", "bench", "--role", "viewer"
+    ).split()
+    return base64.b64encode(f"{public}:{secret}".encode()).decode()
+
+
+def _embedded_env(var_dir: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    return env | {
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PROMPTOPS_VAR_DIR": var_dir,
+        "PROMPTOPS_PLAIN_STATIC": "1",
+    }
+
+
+def _production_env(var_dir: str, database_url: str, redis_url: str) -> dict:
+    import psycopg
+    import redis
+    from cryptography.fernet import Fernet
+
+    parts = urlsplit(database_url)
+    name = parts.path.lstrip("/")
+    if name in ("promptops", "test_promptops", "postgres", ""):
+        raise SystemExit(f"bench_serving drops its database: use one of its own, not {name!r}")
+    admin_url = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(redis_url).flushdb()
+    return _embedded_env(var_dir) | {
+        "PROMPTOPS_MODE": "production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "PROMPTOPS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "127.0.0.1",
+    }
+
+
+class Server:
+    def __init__(self, name: str, argv: list[str], env: dict, port: int) -> None:
+        self.name, self.port = name, port
+        self.process = subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(self.url + "/healthz", timeout=1):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"{name} did not start: {shlex.join(argv)}")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+def _load(wrk: str, url: str, headers: list[str], seconds: int) -> tuple[float, int]:
+    """(requests per second, errors: non-2xx/3xx answers and socket errors)."""
+    argv = [wrk, "-t2", f"-c{CLIENTS}", f"-d{seconds}s"]
+    for header in headers:
+        argv += ["-H", header]
+    out = subprocess.run([*argv, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket_errors = re.search(r"connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
+    return rate, errors
+
+
+def _versions() -> str:
+    from importlib.metadata import version
+
+    names = ("django", "granian", "gunicorn", "django-ninja")
+    python = ".".join(map(str, sys.version_info[:3]))
+    return f"Python {python}, " + ", ".join(f"{name} {version(name)}" for name in names)
+
+
+def run():
+    wrk = _wrk()
+    yield _versions() + f"; {os.cpu_count()} cores; wrk -t2 -c{CLIENTS} -d{SECONDS}s"
+    # Behind the TLS proxy production expects: the proxy says the request came over HTTPS.
+    https = "X-Forwarded-Proto: https"
+    with tempfile.TemporaryDirectory() as embedded_var, tempfile.TemporaryDirectory() as prod_var:
+        embedded = _embedded_env(embedded_var)
+        auth = _prepare(embedded)
+        targets: list[tuple[str, str, list[str], Server]] = []
+        servers = []
+        try:
+            port = _free_port()
+            gunicorn = shlex.split(CEILING_COMMAND.format(port=port))
+            ceiling = Server("gunicorn", [str(BIN / gunicorn[0]), *gunicorn[1:]], embedded, port)
+            servers.append(ceiling)
+            targets.append(("ceiling: gunicorn /healthz", "/healthz", [], ceiling))
+            port = _free_port()
+            make_run = Server(
+                "make run", production_web_command(port=port, workers=1), embedded, port
+            )
+            servers.append(make_run)
+            prompt_headers = [f"Authorization: Basic {auth}"]
+            targets.append(("make run: prompt fetch", PROMPT_PATH, prompt_headers, make_run))
+            database_url = os.environ.get("PROMPTOPS_BENCH_DATABASE_URL")
+            redis_url = os.environ.get("PROMPTOPS_BENCH_REDIS_URL")
+            if database_url and redis_url:
+                production = _production_env(prod_var, database_url, redis_url)
+                prod_auth = _prepare(production)
+                port = _free_port()
+                prod = Server(
+                    "production", production_web_command(port=port, workers=1), production, port
+                )
+                servers.append(prod)
+                prod_headers = [f"Authorization: Basic {prod_auth}", https]
+                name = "production (PostgreSQL, Redis): prompt fetch"
+                targets.append((name, PROMPT_PATH, prod_headers, prod))
+            else:
+                yield (
+                    "production on PostgreSQL and Redis skipped: set PROMPTOPS_BENCH_DATABASE_URL "
+                    "and PROMPTOPS_BENCH_REDIS_URL"
+                )
+            for _, path, headers, server in targets:  # warm up: caches filled, code paths hot
+                _load(wrk, server.url + path, headers, 2)
+            rates: dict[str, list[float]] = {name: [] for name, *_ in targets}
+            errors: dict[str, int] = dict.fromkeys(rates, 0)
+            for _ in range(ROUNDS):
+                for name, path, headers, server in targets:
+                    rate, failed = _load(wrk, server.url + path, headers, SECONDS)
+                    rates[name].append(rate)
+                    errors[name] += failed
+        finally:
+            for server in servers:
+                server.stop()
+    ceiling_rate = statistics.median(rates[targets[0][0]])
+    for name, *_ in targets:
+        rate = statistics.median(rates[name])
+        line = f"{name}: {rate:,.0f} req/s (median of {ROUNDS}), {errors[name]} errors"
+        if name != targets[0][0]:
+            ratio = rate / ceiling_rate
+            met = "met" if ratio >= GOAL and errors[name] == 0 else "NOT met"
+            line += f", {ratio:.2f}x the ceiling (goal >= {GOAL}: {met})"
+        yield line
+    web = production_web_command(port=8000, workers=1)
+    yield "web command: " + shlex.join(["granian", *web[1:]])
+    yield "ceiling command: " + CEILING_COMMAND.format(port=8000)
