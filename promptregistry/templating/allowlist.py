@@ -290,6 +290,9 @@ REFERENCE_FILTERS = frozenset(
     }
 )
 
+# Filters that yield new lists or tuples one by one: each is charged as it is made.
+ROW_FILTERS = frozenset({"batch", "slice", "groupby"})
+
 FILTERS: dict[str, FilterBound | None] = {
     **dict.fromkeys(REFERENCE_FILTERS, _f_nothing),
     # New lists of what the input holds (lazy ones are measured when made into a list).

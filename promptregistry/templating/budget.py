@@ -22,8 +22,10 @@ from promptregistry.templating.limits import DEFAULT_LIMITS, RenderLimits
 # than the output limit are then refused. Keeps each single allocation to a few MB.
 GROWTH_SLACK = 12
 
-# Each item of a list, tuple or dict a step builds counts as this many characters.
+# Each item of a list, tuple or dict a step builds counts as this many characters,
+# and each new list or tuple itself as ROW_CHARS more.
 ITEM_CHARS = 8
+ROW_CHARS = 64
 
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 

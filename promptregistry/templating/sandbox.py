@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import operator
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import jinja2
@@ -283,6 +283,8 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
             result = filter_function(*args, **kwargs)
             if name in allowlist.REFERENCE_FILTERS:
                 return result
+            if name in allowlist.ROW_FILTERS:  # lazy, and each row is a new list
+                return _charged_rows(result, f"Rows of the {name} filter")
             return budget.check_result(result, f"Result of the {name} filter")
 
         return guarded
@@ -296,6 +298,22 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
             return test_function(*args, **kwargs)
 
         return guarded
+
+
+def _charged_rows(rows: Iterable[Any], what: str) -> Iterable[Any]:
+    """Charge each new row: now for a list (groupby), as they are read for a generator."""
+    if isinstance(rows, list):
+        budget.check_result(rows, what)
+        for row in rows:
+            budget.charge(budget.built_size(row) + budget.ROW_CHARS, what)
+        return rows
+    return _charge_each(rows, what)
+
+
+def _charge_each(rows: Iterable[Any], what: str) -> Iterator[Any]:
+    for row in rows:
+        budget.charge(budget.built_size(row) + budget.ROW_CHARS, what)
+        yield row
 
 
 _JINJA_INTERNALS = (jinja2.Environment, jinja2.runtime.Context, jinja2.nodes.EvalContext)

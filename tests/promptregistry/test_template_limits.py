@@ -79,6 +79,10 @@ HOSTILE_JINJA2 = {
     "tojson": "{{ ('\\x01' * 190000)|tojson }}",
     "string of a list": "{{ ('x' * 190000)|list|string }}",
     "sum of lists": "{{ (('x' * 199999)|list|batch(1)|list)|sum(start=[]) }}",
+    "many new rows": (
+        "{% set ns = namespace() %}{% set ns.a = ('x' * 199999)|list|batch(1)|list %}"
+        "{% set ns.b = ('y' * 199999)|list|slice(199999)|list %}{{ 1 }}"
+    ),
     "lipsum": "{{ lipsum(100000) }}",
     # operators and loops
     "repeat": "{{ 'a' * 300000000 }}",
@@ -239,6 +243,12 @@ def test_limit_errors_say_what_was_too_large(name, expected):
         ("{{ ('x' * 150000)|length }}", {}, "150000"),
         ("{{ (2 ** 64) * 3 }}", {}, str(2**64 * 3)),
         ("{{ text|truncate(12) }}", {"text": "a long sentence here"}, "a long..."),
+        (
+            "{{ [1, 2, 3]|batch(2, 0)|list }} {{ [1, 2, 3]|slice(2)|list }}",
+            {},
+            "[[1, 2], [3, 0]] [[1, 2], [3]]",
+        ),
+        ("{{ rows|groupby('k')|length }}", {"rows": [{"k": 1}, {"k": 2}, {"k": 1}]}, "2"),
     ],
 )
 def test_ordinary_jinja2_templates_keep_working(text, values, expected):
