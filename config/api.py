@@ -9,6 +9,7 @@ from promptregistry.api import router as prompt_router
 from promptregistry.api_export import router as export_router
 from workspaces.api import router as workspace_router
 from workspaces.api_auth import ApiKeyAuth
+from workspaces.api_body import JsonObjectParser, RequestDataTooBig, body_problem, too_large_message
 from workspaces.api_errors import ApiError, api_error_handler, error_response
 
 api = NinjaAPI(
@@ -18,8 +19,14 @@ api = NinjaAPI(
     auth=ApiKeyAuth(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=JsonObjectParser(),
 )
 api.add_exception_handler(ApiError, api_error_handler)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc) -> JsonResponse:
+    return error_response(413, "payload_too_large", too_large_message())
 
 
 @api.exception_handler(AuthenticationError)
@@ -64,7 +71,8 @@ def _http_error(request, exc: HttpError) -> JsonResponse:
         405: "method_not_allowed",
         409: "conflict",
     }
-    return error_response(exc.status_code, codes.get(exc.status_code, "error"), str(exc))
+    message = body_problem(exc) or str(exc)
+    return error_response(exc.status_code, codes.get(exc.status_code, "error"), message)
 
 
 api.add_router("/", workspace_router)

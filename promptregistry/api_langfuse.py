@@ -26,6 +26,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from workspaces import access
 from workspaces.api_auth import ApiKeyAuth
+from workspaces.api_body import JsonObjectParser, RequestDataTooBig, body_problem, too_large_message
 from workspaces.api_errors import ApiError
 from workspaces.principal import Principal
 from workspaces.roles import Action
@@ -60,7 +61,13 @@ langfuse_api = NinjaAPI(
     auth=ApiKeyAuth(),
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=JsonObjectParser(),
 )
+
+
+@langfuse_api.exception_handler(RequestDataTooBig)
+def _too_large(request, exc) -> JsonResponse:
+    return langfuse_error(413, too_large_message())
 
 
 @langfuse_api.exception_handler(LangfuseError)
@@ -123,7 +130,7 @@ def _template_error(request, exc: templating.TemplateError) -> JsonResponse:
 
 @langfuse_api.exception_handler(HttpError)
 def _http_error(request, exc: HttpError) -> JsonResponse:
-    return langfuse_error(exc.status_code, str(exc))
+    return langfuse_error(exc.status_code, body_problem(exc) or str(exc))
 
 
 # --- Shapes ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from django.http import QueryDict
 
 from . import content, templating
 from .forms_editor import ConfigForm, config_fields_from
-from .models import Draft, Prompt, PromptVersion
+from .models import MAX_VERSION_NUMBER, Draft, Prompt, PromptVersion
 
 ROLES = content.ROLES
 FORMATS = tuple(f.value for f in templating.TemplateFormat)
@@ -169,10 +169,13 @@ def state_from_draft(prompt: Prompt, draft: Draft) -> EditorState:
 
 
 def _int(value: Any, default: int = 0) -> int:
+    """A version number from a post; anything else (including one too large to store, which
+    only a tampered post holds) is the default."""
     try:
-        return max(0, int(value))
+        number = int(value)
     except (TypeError, ValueError):
         return default
+    return number if 0 <= number <= MAX_VERSION_NUMBER else default
 
 
 def state_from_post(post: QueryDict, prompt: Prompt) -> EditorState:

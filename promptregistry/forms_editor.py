@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from . import content
+from .models import MAX_VERSION_NUMBER
 
 # (value, label in the picker, one line saying what it is for)
 TEMPLATE_FORMATS = [
@@ -249,10 +250,14 @@ class SaveForm(forms.Form):
         ),
         help_text="A short note for the history, so your team knows why this version exists.",
     )
-    base_number = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    base_number = forms.IntegerField(
+        min_value=0, max_value=MAX_VERSION_NUMBER, widget=forms.HiddenInput
+    )
     # Set when a save was refused because someone else saved first: "Save anyway" saves on
     # top of that newer version, after the author has seen the difference.
-    newer_number = forms.IntegerField(min_value=0, required=False, widget=forms.HiddenInput)
+    newer_number = forms.IntegerField(
+        min_value=0, max_value=MAX_VERSION_NUMBER, required=False, widget=forms.HiddenInput
+    )
 
     def hidden_problems(self) -> list[str]:
         """Errors of the hidden fields, which nobody could fix by typing: only a tampered or

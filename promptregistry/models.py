@@ -21,6 +21,9 @@ from . import lookups  # noqa: F401  (registers name__under / path__under)
 NAME_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$")
 LATEST = "latest"
 PRODUCTION = "production"
+# The largest version number the columns hold (PositiveIntegerField on every backend): posts
+# and API bodies with larger numbers are refused before they reach the database.
+MAX_VERSION_NUMBER = 2_147_483_647
 
 
 def validate_segment(value: str) -> None:

@@ -23,7 +23,7 @@ from workspaces.roles import Action
 from .. import editor_analysis, editor_state, selectors, services
 from ..editor_state import EditorState
 from ..forms_editor import FORMAT_HELP, TEMPLATE_FORMATS, ConfigForm, SaveForm
-from ..models import Draft, Prompt
+from ..models import MAX_VERSION_NUMBER, Draft, Prompt
 from ..services.drafts import MAX_DRAFT_BYTES
 
 TEMPLATE = "promptregistry/editor.html"
@@ -153,9 +153,10 @@ def draft_discard(request: WorkspaceRequest, slug: str, name: str) -> HttpRespon
 
 def _int_or_none(value) -> int | None:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 <= number <= MAX_VERSION_NUMBER else None
 
 
 def _snippet_names(request: WorkspaceRequest, prompt: Prompt) -> set[str]:
