@@ -5,21 +5,41 @@ version, label, snippet, name or restriction bumps it, so no stale answer is ser
 resolve into other prompts, so a workspace-wide bump is the simple correct choice).
 """
 
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
 from django.core.cache import cache
 from django.db import transaction
 
 TIMEOUT = 60 * 60
+# Entries whose key carries the generation never change once written, so each web process keeps
+# the most recent ones and asks the shared cache (Redis, a network round trip) only for what it
+# lacks: a warm fetch then reads the generation alone from it. Kept pickled, so every caller
+# gets its own copy, as from the shared cache.
+LOCAL_ENTRIES = 2048
+LOCAL_SECONDS = 300
+_local: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+_local_lock = threading.Lock()
 
 
 def _key(workspace_id: int) -> str:
     return f"registry-gen:{workspace_id}"
 
 
+def _fresh() -> int:
+    # A counter that is lost (Redis restarted or flushed) starts again from the clock, never
+    # from a number it had before: processes still hold entries keyed by the old ones.
+    return time.time_ns()
+
+
 def generation(workspace_id: int) -> int:
     value = cache.get(_key(workspace_id))
     if value is None:
-        cache.add(_key(workspace_id), 1, timeout=None)
-        value = cache.get(_key(workspace_id)) or 1
+        cache.add(_key(workspace_id), _fresh(), timeout=None)
+        value = cache.get(_key(workspace_id)) or _fresh()
     return value
 
 
@@ -28,7 +48,41 @@ def invalidate(workspace_id: int) -> None:
         try:
             cache.incr(_key(workspace_id))
         except ValueError:
-            cache.set(_key(workspace_id), 2, timeout=None)
+            cache.set(_key(workspace_id), _fresh(), timeout=None)
 
     # After commit, so a reader can't cache the old state under the new generation.
     transaction.on_commit(bump)
+
+
+def get_entry(key: str) -> Any:
+    """An entry whose key carries the generation (None when absent): this process's copy,
+    else the shared cache's."""
+    now = time.monotonic()
+    with _local_lock:
+        entry = _local.get(key)
+        if entry is not None and entry[0] <= now:
+            del _local[key]
+            entry = None
+        elif entry is not None:
+            _local.move_to_end(key)
+    if entry is not None:
+        return pickle.loads(entry[1])  # noqa: S301 - pickled by this process
+    value = cache.get(key)
+    if value is not None:
+        _remember(key, value, now + LOCAL_SECONDS)
+    return value
+
+
+def set_entry(key: str, value: Any, timeout: int) -> None:
+    """Store an entry whose key carries the generation, shared and in this process."""
+    cache.set(key, value, timeout)
+    _remember(key, value, time.monotonic() + min(timeout, LOCAL_SECONDS))
+
+
+def _remember(key: str, value: Any, expires: float) -> None:
+    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+    with _local_lock:
+        _local[key] = (expires, data)
+        _local.move_to_end(key)
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
