@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from promptregistry.templating.errors import TemplateLimitError
@@ -184,13 +184,18 @@ def item_count(value: Any, budget: int) -> int:
     return total
 
 
-def check_items(values: Any, what: str) -> None:
-    """Refuse values holding more items (at every depth) than the output limit."""
+def check_items(values: Any, what: str | Callable[[], str]) -> None:
+    """Refuse values holding more items (at every depth) than the output limit.
+
+    ``what`` may be a function, called only to word the error.
+    """
     for value in values:
         if not isinstance(value, _CONTAINERS) or not value:
             continue  # called for every filter, test and comparison: keep scalars cheap
         limit = cap()
         if item_count(value, limit) > limit:
+            if callable(what):
+                what = what()
             raise TemplateLimitError(
                 f"{what}: a value with more than {limit:,} items (at every depth) is"
                 " too large to use here"

@@ -238,7 +238,7 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
             _fail_if_undefined(option)
         if kind != "range":  # range() has its own limit on the number of items
             budget.check_integer_arguments(options)
-        budget.check_items(options, "Calling " + _describe(obj))
+        budget.check_items(options, lambda: "Calling " + _describe(obj))
         owner = getattr(obj, "__self__", None)
         name = getattr(obj, "__name__", "")
         if kind == "str":
@@ -262,13 +262,21 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
     @staticmethod
     def _guard_filter(name: str, filter_function: Callable[..., Any]) -> Callable[..., Any]:
         bound = allowlist.FILTERS.get(name)
+        # Messages built once: the wrapper runs for every filter call of every render.
+        arguments_what, text_what = f"The {name} filter", f"Text from the {name} filter"
+        rows_what, result_what = f"Rows of the {name} filter", f"Result of the {name} filter"
+        returns_reference = name in allowlist.REFERENCE_FILTERS
+        makes_rows = name in allowlist.ROW_FILTERS
 
         @functools.wraps(filter_function)  # keeps Jinja's pass_context/pass_environment marks
         def guarded(*args: Any, **kwargs: Any) -> Any:
             start = _first_value_index(args)
             value, options = (args[start], args[start + 1 :]) if start < len(args) else (None, ())
-            budget.check_integer_arguments([*options, *kwargs.values()])
-            budget.check_items([value, *options, *kwargs.values()], f"The {name} filter")
+            if options or kwargs:
+                extra = (*options, *kwargs.values())
+                budget.check_integer_arguments(extra)
+                budget.check_items(extra, arguments_what)
+            budget.check_items((value,), arguments_what)
             if name == "join" and isinstance(value, Iterable) and not isinstance(value, str):
                 items = list(value)  # materialised once: a generator can only be read once
                 separator = options[0] if options else kwargs.get("d", "")
@@ -279,13 +287,13 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
                 if not isinstance(start_value, int | float):
                     raise TemplateLimitError("sum() may only add numbers")
             elif bound is not None:
-                budget.check_bound(bound(value, options, kwargs), f"Text from the {name} filter")
+                budget.check_bound(bound(value, options, kwargs), text_what)
             result = filter_function(*args, **kwargs)
-            if name in allowlist.REFERENCE_FILTERS:
+            if returns_reference:
                 return result
-            if name in allowlist.ROW_FILTERS:  # lazy, and each row is a new list
-                return _charged_rows(result, f"Rows of the {name} filter")
-            return budget.check_result(result, f"Result of the {name} filter")
+            if makes_rows:  # lazy, and each row is a new list
+                return _charged_rows(result, rows_what)
+            return budget.check_result(result, result_what)
 
         return guarded
 
