@@ -5,24 +5,20 @@ version, label, snippet, name or restriction bumps it, so no stale answer is ser
 resolve into other prompts, so a workspace-wide bump is the simple correct choice).
 """
 
-import pickle
-import threading
 import time
-from collections import OrderedDict
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
 
+from workspaces.process_cache import ProcessCache
+
 TIMEOUT = 60 * 60
 # Entries whose key carries the generation never change once written, so each web process keeps
 # the most recent ones and asks the shared cache (Redis, a network round trip) only for what it
-# lacks: a warm fetch then reads the generation alone from it. Kept pickled, so every caller
-# gets its own copy, as from the shared cache.
-LOCAL_ENTRIES = 2048
+# lacks: a warm fetch then reads the generation alone from it.
 LOCAL_SECONDS = 300
-_local: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
-_local_lock = threading.Lock()
+_local = ProcessCache(max_entries=2048)
 
 
 def _key(workspace_id: int) -> str:
@@ -57,32 +53,15 @@ def invalidate(workspace_id: int) -> None:
 def get_entry(key: str) -> Any:
     """An entry whose key carries the generation (None when absent): this process's copy,
     else the shared cache's."""
-    now = time.monotonic()
-    with _local_lock:
-        entry = _local.get(key)
-        if entry is not None and entry[0] <= now:
-            del _local[key]
-            entry = None
-        elif entry is not None:
-            _local.move_to_end(key)
-    if entry is not None:
-        return pickle.loads(entry[1])  # noqa: S301 - pickled by this process
-    value = cache.get(key)
-    if value is not None:
-        _remember(key, value, now + LOCAL_SECONDS)
+    value = _local.get(key)
+    if value is None:
+        value = cache.get(key)
+        if value is not None:
+            _local.set(key, value, LOCAL_SECONDS)
     return value
 
 
 def set_entry(key: str, value: Any, timeout: int) -> None:
     """Store an entry whose key carries the generation, shared and in this process."""
     cache.set(key, value, timeout)
-    _remember(key, value, time.monotonic() + min(timeout, LOCAL_SECONDS))
-
-
-def _remember(key: str, value: Any, expires: float) -> None:
-    data = pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
-    with _local_lock:
-        _local[key] = (expires, data)
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_ENTRIES:
-            _local.popitem(last=False)
+    _local.set(key, value, min(timeout, LOCAL_SECONDS))

@@ -9,7 +9,6 @@ import binascii
 import hmac
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
@@ -17,15 +16,18 @@ from django.utils import timezone
 
 from .models import ApiKey, Membership, hash_token
 from .principal import Principal
+from .process_cache import ProcessCache
 
 # last_used_at is a hint for humans; writing it on every request would serialise traffic.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-# A key that authenticated is remembered this long (by its secret's hash), so the API's hot
-# path makes one indexed lookup per key every few seconds rather than one per request.
-# Revoking or deleting a key, changing or removing its creator's membership and deleting its
-# creator drop the entry at once (forget_keys, connected in apps.py); the TTL only bounds
-# changes made behind the ORM's back (queryset.update, raw SQL).
-AUTH_CACHE_SECONDS = 5
+# A key that authenticated is remembered by each web process this long (by its secret's hash),
+# so the API's hot path makes one indexed lookup per key every few seconds instead of one per
+# request, and no round trip to Redis. Revoking or deleting a key, changing or removing its
+# creator's membership and deleting its creator drop the entry at once in the process that
+# made the change (forget_keys, connected in apps.py); other processes, and changes made behind
+# the ORM's back (queryset.update, raw SQL), see it within these seconds.
+AUTH_CACHE_SECONDS = 3
+_authenticated = ProcessCache(max_entries=10_000)
 
 
 def _credentials(request: HttpRequest) -> tuple[str | None, str | None]:
@@ -42,10 +44,6 @@ def _credentials(request: HttpRequest) -> tuple[str | None, str | None]:
         return None, value.strip()
     api_key_header = request.headers.get("x-api-key", "").strip()
     return None, api_key_header or None
-
-
-def _cache_key(secret_hash: str) -> str:
-    return f"api-key-auth:{secret_hash}"
 
 
 def _key_and_role(secret_hash: str) -> tuple[ApiKey, str] | None:
@@ -71,13 +69,13 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
     if not secret:
         return None
     secret_hash = hash_token(secret)
-    found = cache.get(_cache_key(secret_hash))
+    found = _authenticated.get(secret_hash)
     if found is None:
         # Unknown secrets are not remembered: guessing must not fill the cache.
         found = _key_and_role(secret_hash)
         if found is None:
             return None
-        cache.set(_cache_key(secret_hash), found, AUTH_CACHE_SECONDS)
+        _authenticated.set(secret_hash, found, AUTH_CACHE_SECONDS)
     api_key, role = found
     if public is not None and not hmac.compare_digest(public, api_key.public_key):
         return None
@@ -85,18 +83,18 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
     if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
-        cache.set(_cache_key(secret_hash), (api_key, role), AUTH_CACHE_SECONDS)
+        _authenticated.set(secret_hash, (api_key, role), AUTH_CACHE_SECONDS)
     return Principal(workspace=api_key.workspace, role=role, api_key=api_key)
 
 
 def forget_keys(secret_hashes) -> None:
     """Drop remembered keys now and again after commit (a request running meanwhile may have
     cached the old row, e.g. the role before a membership change committed)."""
-    keys = [_cache_key(secret_hash) for secret_hash in secret_hashes]
+    keys = list(secret_hashes)
     if not keys:
         return
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys))
+    _authenticated.delete_many(keys)
+    transaction.on_commit(lambda: _authenticated.delete_many(keys))
 
 
 def forget_key_on_change(sender, instance: ApiKey, **kwargs) -> None:
