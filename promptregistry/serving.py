@@ -9,8 +9,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from django.core.cache import cache as django_cache
-
 from workspaces.models import Workspace
 
 from . import cache, templating
@@ -195,14 +193,14 @@ def serve(
         return _cached(
             f"{base}:v{version}", lambda: _serve_number(workspace, name, version, None, resolve)
         )
-    route = django_cache.get(f"{base}:label:{label}")
+    route = cache.get_entry(f"{base}:label:{label}")
     if route is None:
         prompt = prompt_named(workspace, name)
         route = _label_row(prompt, label) if prompt else None
         if route is None:
             raise PromptNotFound(f"No version of “{name}” has the label “{label}”.")
         route = {**route, "name": label, "prompt_name": prompt.name}
-        django_cache.set(f"{base}:label:{label}", route, CACHE_SECONDS)
+        cache.set_entry(f"{base}:label:{label}", route, CACHE_SECONDS)
     number = _pick_arm(route, seed)
     return _cached(
         f"{base}:v{number}:{label}", lambda: _serve_number(workspace, name, number, label, resolve)
@@ -218,10 +216,10 @@ def _serve_number(workspace, name, number, label, resolve) -> ServedVersion:
 
 
 def _cached(key: str, build) -> ServedVersion:
-    served = django_cache.get(key)
+    served = cache.get_entry(key)
     if served is None:
         served = build()
-        django_cache.set(key, served, CACHE_SECONDS)
+        cache.set_entry(key, served, CACHE_SECONDS)
     return served
 
 
