@@ -67,13 +67,28 @@ def _expandtabs(text: str, args: tuple, kwargs: dict) -> int:
     return len(text) + text.count("\t") * max(tabsize, 0)
 
 
+def _as_text(value: Any) -> str | None:
+    """``str(value)`` when that is small enough to build, else None."""
+    if isinstance(value, str):
+        return value
+    if _text(value) > budget.cap():
+        return None
+    return str(value)
+
+
 def replace_bound(text: Any, old: Any, new: Any, count: Any = -1) -> int:
-    if not (isinstance(text, str) and isinstance(old, str) and isinstance(new, str)):
-        return _text(text)
+    """Largest result of replacing ``old`` by ``new`` in ``text``.
+
+    The replace filter writes ``str()`` of each argument, so a list given as ``new``
+    counts at the length of its printed form.
+    """
+    text, old = _as_text(text), _as_text(old)
+    if text is None or old is None:
+        return budget.cap() * budget.GROWTH_SLACK + 1  # refused: too large to measure
     occurrences = text.count(old) if old else len(text) + 1
     if isinstance(count, int) and count >= 0:
         occurrences = min(occurrences, count)
-    return len(text) + occurrences * max(0, len(new) - len(old))
+    return len(text) + occurrences * max(0, _text(new) - len(old))
 
 
 def _replace(text: str, args: tuple, kwargs: dict) -> int:
@@ -89,6 +104,11 @@ def join_bound(separator: Any, items: list[Any], growth: int = 1) -> int:
     limit = budget.cap() * budget.GROWTH_SLACK
     size = budget.estimated_size(items, limit) - 2 - 2 * len(items)
     return growth * (size + _text(separator) * max(0, len(items) - 1))
+
+
+def join_text_bound(separator: Any, text: str) -> int:
+    """Joining the characters of ``text`` (a str is iterable) with ``separator``."""
+    return len(text) + _text(separator) * max(0, len(text) - 1)
 
 
 def _translate(text: str, args: tuple, kwargs: dict) -> int:
@@ -221,10 +241,6 @@ def _f_truncate(value: Any, options: tuple, kwargs: dict) -> int:
 
 
 def _f_replace(value: Any, options: tuple, kwargs: dict) -> int:
-    if not isinstance(value, str):  # the filter works on str(value)
-        if _text(value) > budget.cap():
-            return _text(value)
-        value = str(value)
     return replace_bound(
         value,
         _argument(options, kwargs, 0, "old", None),
@@ -245,7 +261,13 @@ def _f_string(value: Any, options: tuple, kwargs: dict) -> int:
 
 def _f_json(value: Any, options: tuple, kwargs: dict) -> int:
     # "\u00e9" is six characters for one; markupsafe-style escapes of <, >, & and ' too.
-    return 6 * budget.estimated_size(value, budget.cap() * budget.GROWTH_SLACK)
+    size = 6 * budget.estimated_size(value, budget.cap() * budget.GROWTH_SLACK)
+    indent = _argument(options, kwargs, 0, "indent", None)
+    if indent:  # each item goes on its own line, indented once per level of nesting
+        step = len(indent) if isinstance(indent, str) else _width(indent)
+        items, depth = budget.item_count_and_depth(value, budget.cap())
+        size += (items + 1) * (step * depth + 1)
+    return size
 
 
 def _f_urlencode(value: Any, options: tuple, kwargs: dict) -> int:
@@ -258,8 +280,10 @@ def _f_escape(value: Any, options: tuple, kwargs: dict) -> int:
 
 def _f_urlize(value: Any, options: tuple, kwargs: dict) -> int:
     # Each link becomes an <a href="..." rel="..." target="..."> element around itself.
+    # Counted five times over on top: urlize is slow Python (about 15 µs a word), so
+    # this also keeps its input to about 40,000 characters, a fraction of the time limit.
     extra = sum(_text(option) for option in (*options, *kwargs.values()))
-    return 3 * _ESCAPE_GROWTH * _text(value) + extra * (_text(value) // 4 + 1)
+    return 10 * _ESCAPE_GROWTH * _text(value) + extra * (_text(value) // 4 + 1)
 
 
 def _f_xmlattr(value: Any, options: tuple, kwargs: dict) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import math
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -35,13 +37,14 @@ MAX_INTEGER_BITS = 100_000
 
 
 class RenderBudget:
-    """The limits of the render in progress, and how much it has built so far."""
+    """The limits of the render in progress, how much it has built so far, and its deadline."""
 
-    __slots__ = ("limits", "spent")
+    __slots__ = ("deadline", "limits", "spent")
 
-    def __init__(self, limits: RenderLimits) -> None:
+    def __init__(self, limits: RenderLimits, deadline: float = math.inf) -> None:
         self.limits = limits
         self.spent = 0
+        self.deadline = deadline
 
     def charge(self, size: int, what: str) -> None:
         self.spent += size
@@ -59,7 +62,7 @@ _active: contextvars.ContextVar[RenderBudget | None] = contextvars.ContextVar(
 
 @contextlib.contextmanager
 def render_budget(limits: RenderLimits) -> Iterator[RenderBudget]:
-    budget = RenderBudget(limits)
+    budget = RenderBudget(limits, time.monotonic() + limits.timeout_seconds)
     token = _active.set(budget)
     try:
         yield budget
@@ -70,6 +73,20 @@ def render_budget(limits: RenderLimits) -> Iterator[RenderBudget]:
 def active_budget() -> RenderBudget:
     # Outside a render (e.g. a filter called while compiling) a throwaway budget applies.
     return _active.get() or RenderBudget(DEFAULT_LIMITS)
+
+
+def check_deadline() -> None:
+    """Stop a render past its deadline from inside Python code that templates drive.
+
+    The loop guard (limits.py) watches template code only; a filter such as
+    ``sort(attribute=...)`` or ``groupby`` runs Jinja's own Python code once per item
+    inside one C-level sort, so the sandbox's attribute lookups check the clock too.
+    """
+    active = _active.get()
+    if active is not None and time.monotonic() > active.deadline:
+        raise TemplateLimitError(
+            f"Template took longer than {active.limits.timeout_seconds:g}s to render"
+        )
 
 
 def cap() -> int:
@@ -182,6 +199,19 @@ def item_count(value: Any, budget: int) -> int:
             item = item.values()
         pending.extend(child for child in item if isinstance(child, _CONTAINERS))
     return total
+
+
+def item_count_and_depth(value: Any, budget: int) -> tuple[int, int]:
+    """Like :func:`item_count`, also returning how deeply ``value`` nests."""
+    total, deepest = 0, 0
+    pending = [(value, 1)]
+    while pending and total <= budget:
+        item, depth = pending.pop()
+        total += len(item)
+        deepest = max(deepest, depth)
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, _CONTAINERS))
+    return total, deepest
 
 
 def check_items(values: Any, what: str | Callable[[], str]) -> None:

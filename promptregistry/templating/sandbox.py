@@ -201,9 +201,14 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
     # -- attribute access and calls -------------------------------------------------------
 
     def getitem(self, obj: Any, argument: Any) -> Any:
+        budget.check_deadline()
         # A tuple key is hashed, and hashing walks all of it.
         budget.check_items([argument], "Looking up a key")
         return super().getitem(obj, argument)
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        budget.check_deadline()
+        return super().getattr(obj, attribute)
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
         # Jinja's own check (which builds a wrapper we would throw away), done in place.
@@ -243,7 +248,9 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
         name = getattr(obj, "__name__", "")
         if kind == "str":
             growth = allowlist.escape_growth(owner)
-            if name == "join":
+            if name == "join" and args and isinstance(args[0], str):
+                bound = growth * allowlist.join_text_bound(owner, args[0])
+            elif name == "join":
                 items = list(args[0]) if args else []
                 bound = allowlist.join_bound(owner, items, growth)
                 args = (items, *args[1:])
@@ -270,6 +277,7 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
 
         @functools.wraps(filter_function)  # keeps Jinja's pass_context/pass_environment marks
         def guarded(*args: Any, **kwargs: Any) -> Any:
+            budget.check_deadline()  # map() and select() call filters and tests per item
             start = _first_value_index(args)
             value, options = (args[start], args[start + 1 :]) if start < len(args) else (None, ())
             if options or kwargs:
@@ -277,11 +285,15 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
                 budget.check_integer_arguments(extra)
                 budget.check_items(extra, arguments_what)
             budget.check_items((value,), arguments_what)
-            if name == "join" and isinstance(value, Iterable) and not isinstance(value, str):
-                items = list(value)  # materialised once: a generator can only be read once
+            if name == "join":
                 separator = options[0] if options else kwargs.get("d", "")
-                budget.check_bound(allowlist.join_bound(separator, items), "Joined text")
-                args = (*args[:start], items, *args[start + 1 :])
+                if isinstance(value, str):  # joins its characters
+                    size = allowlist.join_text_bound(separator, value)
+                else:
+                    value = list(value)  # materialised once: a generator is read once
+                    size = allowlist.join_bound(separator, value)
+                    args = (*args[:start], value, *args[start + 1 :])
+                budget.check_bound(size, "Joined text")
             elif name == "sum":
                 start_value = options[1] if len(options) > 1 else kwargs.get("start", 0)
                 if not isinstance(start_value, int | float):
@@ -301,6 +313,7 @@ class _PromptSandbox(ImmutableSandboxedEnvironment):
     def _guard_test(test_function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(test_function)
         def guarded(*args: Any, **kwargs: Any) -> Any:
+            budget.check_deadline()
             start = _first_value_index(args)
             budget.check_items([*args[start:], *kwargs.values()], "A test")
             return test_function(*args, **kwargs)

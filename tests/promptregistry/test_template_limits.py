@@ -75,6 +75,11 @@ HOSTILE_JINJA2 = {
     "wordwrap string": "{{ ('a ' * 100000)|wordwrap(5, wrapstring='x' * 100000) }}",
     "replace filter": "{{ ('a' * 100000)|replace('', 'b' * 10000) }}",
     "join huge": "{{ ('x' * 100000)|list|join('y' * 200000) }}",
+    "join the characters of a text with a list": (
+        "{% set big = 'q' * 199999 %}{{ ('x' * 50000)|join([big, big]) }}"
+    ),
+    "replace with a list": "{% set big = 'q' * 199999 %}{{ ('a' * 100000)|replace('a', [big]) }}",
+    "tojson indent": "{{ (range(1000)|list)|tojson(indent=199999) }}",
     "escape": "{{ ('<' * 190000)|escape }}",
     "tojson": "{{ ('\\x01' * 190000)|tojson }}",
     "string of a list": "{{ ('x' * 190000)|list|string }}",
