@@ -74,7 +74,9 @@ loop iteration and every macro call of compiled template code (and nowhere
 else), and once the render's deadline has passed that callback raises
 :class:`TemplateLimitError` inside the template, which unwinds the render.
 (When no ``sys.monitoring`` tool id is free, a ``sys.settrace`` function
-tracing template code does the same job, more slowly.) The template renders
+tracing template code does the same job, more slowly.) Filters such as
+``sort(attribute=...)`` run Jinja's own Python once per item inside one C call,
+so the sandbox's attribute lookups, filters and tests check the deadline too. The template renders
 through ``Template.generate()``, and the size of the output is checked after
 each chunk.
 
