@@ -259,6 +259,7 @@ def version_create(request, name: str, payload: VersionCreateIn):
         commit_message=payload.commit_message,
         base_number=payload.base_version,
         labels=payload.labels,
+        refuse_unchanged=True,
     )
     labels = [label.name for label in prompt.labels.filter(version=version)] + [LATEST]
     return Status(201, _version_out(version, labels))

@@ -13,9 +13,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
-from . import content, diffing, snippet_refs, templating
+from . import content, diffing, rendering, snippet_refs, templating
 from .editor_state import Block, EditorState
 from .models import Prompt, PromptVersion
+from .templating.parsing import unclosed_mustache_tags
 
 PLACEHOLDER_NAME_HELP = "Name the chat history with letters, digits and “_”, e.g. history."
 HISTORY_EXAMPLE = '[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]'
@@ -28,6 +29,7 @@ class BlockView:
     tokens: list[tuple[str, str]]
     error: str = ""
     focus: str = ""  # "content", "name", "up" or "down": what to focus after a re-render
+    warning: str = ""  # saved anyway, but probably not what the author meant
 
     @property
     def number(self) -> int:
@@ -78,8 +80,44 @@ class PreviewMessage:
     @property
     def segments(self) -> list[tuple[str, str]]:
         if self.from_history:
-            return [("text", self.text)] if self.text else []
-        return _segments(self.text)
+            return _clip([("text", self.text)] if self.text else [])
+        return _clip(_segments(self.text))
+
+
+# A huge prompt would otherwise be on the page three times (textarea, highlighted copy,
+# preview): past these sizes the copy is left out and the preview shows the beginning.
+HIGHLIGHT_LIMIT = 20_000
+PREVIEW_LIMIT = 20_000
+
+
+def _clip(pieces: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The first PREVIEW_LIMIT characters, then a ("cut", "… N more characters") piece."""
+    total = sum(len(chunk) for _, chunk in pieces)
+    if total <= PREVIEW_LIMIT:
+        return pieces
+    out, shown = [], 0
+    for kind, chunk in pieces:
+        if shown >= PREVIEW_LIMIT:
+            break
+        out.append((kind, chunk[: PREVIEW_LIMIT - shown]))
+        shown += len(out[-1][1])
+    out.append(("cut", f"… {total - shown:,} more characters, not shown in the preview"))
+    return out
+
+
+def _highlight(text: str, fmt: str) -> list[tuple[str, str]]:
+    return templating.tokenize_for_highlight(text, fmt) if len(text) <= HIGHLIGHT_LIMIT else []
+
+
+def size_problem(text: str, what: str) -> str:
+    """The editor's own limit, said next to the block (the API has its own, see content)."""
+    if len(text) <= content.MAX_TEXT:
+        return ""
+    split = ", or split it into several messages" if what == "This message" else ""
+    return (
+        f"{what} is {len(text):,} characters long; it may hold at most {content.MAX_TEXT:,}. "
+        f"Shorten it{split}."
+    )
 
 
 @dataclass
@@ -104,6 +142,7 @@ class Analysis:
     unused: list[SampleRow]
     problem: str  # about the prompt as a whole, e.g. a name used twice
     preview: Preview
+    text_warning: str = ""
 
     @property
     def names_key(self) -> str:
@@ -125,6 +164,14 @@ class Analysis:
             found.append(("Prompt text", self.text_error))
         if self.problem:
             found.append(("Messages", self.problem))
+        return found
+
+    @property
+    def warnings(self) -> list[tuple[str, str]]:
+        """(where, what) for what is saved as written but looks like a typo."""
+        found = [(f"Message {v.number}", v.warning) for v in self.blocks if v.warning]
+        if self.text_warning:
+            found.append(("Prompt text", self.text_warning))
         return found
 
     @property
@@ -150,6 +197,21 @@ def _variables(text: str, fmt: str) -> tuple[list[str], str]:
         return content.variables_of({"text": text}, fmt), ""
     except templating.TemplateError as error:
         return [], str(error)
+
+
+def unclosed_warning(text: str, fmt: str) -> str:
+    """Mustache sends an unclosed {{ as plain text; say so, since it is usually a typo.
+    (In f-string and Jinja2 an unclosed brace or block is a syntax error already.)"""
+    if fmt != templating.TemplateFormat.MUSTACHE:
+        return ""
+    tags = unclosed_mustache_tags(text)
+    if not tags:
+        return ""
+    quoted = ", ".join(f"“{tag}”" for tag in tags[:3]) + (" …" if len(tags) > 3 else "")
+    return (
+        f"{quoted} {'is' if len(tags) == 1 else 'are'} never closed, so the model gets the "
+        "braces as plain text. Close a variable with }}, e.g. {{name}}."
+    )
 
 
 def parse_history(raw: str) -> tuple[list[dict] | None, str]:
@@ -199,7 +261,7 @@ def analyse(prompt: Prompt, state: EditorState) -> Analysis:
     views: list[BlockView] = []
     resolved_texts: list[str | None] = []
     text_tokens: list[tuple[str, str]] = []
-    text_error = ""
+    text_error = text_warning = ""
     if state.is_chat:
         for index, block in enumerate(state.blocks):
             if block.is_placeholder:
@@ -214,8 +276,9 @@ def analyse(prompt: Prompt, state: EditorState) -> Analysis:
                 BlockView(
                     index,
                     block,
-                    templating.tokenize_for_highlight(block.content, fmt),
-                    error or syntax,
+                    _highlight(block.content, fmt),
+                    size_problem(block.content, "This message") or error or syntax,
+                    warning=unclosed_warning(block.content, fmt),
                 )
             )
             resolved_texts.append(resolved)
@@ -223,8 +286,9 @@ def analyse(prompt: Prompt, state: EditorState) -> Analysis:
         resolved, error = _resolve(prompt, state.text)
         found, syntax = _variables(resolved, fmt)
         names.extend(found)
-        text_tokens = templating.tokenize_for_highlight(state.text, fmt)
-        text_error = error or syntax
+        text_tokens = _highlight(state.text, fmt)
+        text_error = size_problem(state.text, "The text") or error or syntax
+        text_warning = unclosed_warning(state.text, fmt)
         resolved_texts.append(resolved)
     names = list(dict.fromkeys(names))
     placeholder_names = list(
@@ -250,6 +314,7 @@ def analyse(prompt: Prompt, state: EditorState) -> Analysis:
         unused=unused,
         problem=problem,
         preview=Preview(),
+        text_warning=text_warning,
     )
     analysis.preview = _preview(state, analysis, resolved_texts, histories)
     return analysis
@@ -397,3 +462,25 @@ def mark_focus(analysis: Analysis, focus: str) -> None:
         prefix = f"m-{view.index}-"
         if focus.startswith(prefix):
             view.focus = focus[len(prefix) :]
+
+
+def saved_warnings(prompt: Prompt, state: EditorState, version: PromptVersion) -> list[str]:
+    """What to tell the author about a version that was saved but may not work: it can't be
+    rendered with their sample values, or a tag was left unclosed."""
+    found = []
+    problem = rendering.render_problem(
+        workspace=prompt.workspace,
+        name=prompt.name,
+        stored=version.content,
+        template_format=version.template_format,
+        values=_sample_values(state),
+    )
+    if problem:
+        found.append(
+            f"Version {version.number} can't be rendered with your sample values: {problem} "
+            "Applications that fetch it with variables get an error, and protected labels "
+            "such as production can't point at it. Fix it and save again."
+        )
+    analysis = analyse(prompt, state)
+    found += [f"{where}: {what}" for where, what in analysis.warnings]
+    return found

@@ -8,6 +8,7 @@ from workspaces.roles import Action
 
 from .. import cache
 from ..models import LATEST, Label, LabelMove, Prompt, PromptVersion, validate_label
+from ..rendering import version_render_problem
 
 
 def is_protected(prompt: Prompt, name: str) -> bool:
@@ -24,6 +25,20 @@ def _check_may_move(principal: Principal, prompt: Prompt, name: str) -> None:
     if is_protected(prompt, name) and not principal.can(Action.RELEASE_PROTECTED):
         raise PermissionDenied(
             f"“{name}” is a protected label: only admins and owners can move it."
+        )
+
+
+def _check_renders(prompt: Prompt, name: str, version: PromptVersion, field: str) -> None:
+    """A protected label never points at a version every render of which would fail."""
+    if not is_protected(prompt, name):
+        return
+    problem = version_render_problem(version)
+    if problem:
+        raise ValidationError(
+            {
+                field: f"Version {version.number} can't be rendered ({problem}), so every "
+                f"fetch of “{name}” would fail. Fix it in a new version first."
+            }
         )
 
 
@@ -71,6 +86,7 @@ def label_move(*, principal: Principal, prompt: Prompt, name: str, version: Prom
     _check_may_move(principal, prompt, name)
     if version.prompt_id != prompt.pk:
         raise ValidationError({"version": "That version belongs to another prompt."})
+    _check_renders(prompt, name, version, "version")
     label = Label.objects.select_for_update().filter(prompt=prompt, name=name).first()
     from_number = label.version.number if label else None
     if label is None:
@@ -111,6 +127,7 @@ def label_split(
         raise ValidationError({"version": "Choose another version of this prompt to test."})
     if not 1 <= percent <= 99:
         raise ValidationError({"percent": "Send between 1 and 99 percent to the new version."})
+    _check_renders(prompt, name, version, "version")
     label.split_version = version
     label.split_percent = percent
     label.updated_at = timezone.now()

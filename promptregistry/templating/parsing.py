@@ -218,3 +218,26 @@ def _split_references(text: str, *, strict: bool) -> list[tuple[str, bool, int]]
     if position < len(text) or not chunks:
         chunks.append((text[position:], False, position))
     return chunks
+
+
+_UNCLOSED_SHOWN = 24  # characters of an unclosed tag quoted back to the author
+
+
+def unclosed_mustache_tags(text: str) -> list[str]:
+    """Every ``{{`` that no ``}}`` closes on its line, as written (``{{name``, ``{{name}``).
+
+    The engine sends these as literal text (see engine.py), which is what Langfuse does
+    too; the editor warns, because it is almost always a typo.
+    """
+    found: list[str] = []
+    for line in text.split("\n"):
+        rest = _MUSTACHE_TAG.sub(lambda match: " " * len(match.group()), line)
+        start = rest.find("{{")
+        while start != -1:
+            end = rest.find("{{", start + 2)
+            fragment = line[start : end if end != -1 else len(line)].rstrip()
+            if len(fragment) > _UNCLOSED_SHOWN:
+                fragment = fragment[:_UNCLOSED_SHOWN].rstrip() + "…"
+            found.append(fragment)
+            start = end
+    return found

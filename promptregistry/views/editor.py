@@ -7,11 +7,13 @@ htmx refreshes the preview and keeps the draft while the author types.
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -20,13 +22,25 @@ from workspaces import access
 from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
 
-from .. import editor_analysis, editor_state, selectors, services
+from .. import content, editor_analysis, editor_state, selectors, services
 from ..editor_state import EditorState
 from ..forms_editor import FORMAT_HELP, TEMPLATE_FORMATS, ConfigForm, SaveForm
 from ..models import MAX_VERSION_NUMBER, Draft, Prompt
 from ..services.drafts import MAX_DRAFT_BYTES
 
 TEMPLATE = "promptregistry/editor.html"
+
+
+# Shown next to the fields, and checked by editor.js before anything is sent: a post past
+# DATA_UPLOAD_MAX_MEMORY_SIZE is refused by Django before any view could keep its text.
+def _limits() -> dict:
+    post_bytes = settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0
+    return {
+        "messages": content.MAX_MESSAGES,
+        "chars": f"{content.MAX_TEXT:,}",
+        "post_bytes": post_bytes,
+        "post_size": filesizeformat(post_bytes),
+    }
 
 
 @login_required
@@ -71,6 +85,7 @@ def _save(
                 config=config_form.merged_config,
                 commit_message=save_form.cleaned_data["commit_message"].strip(),
                 base_number=state.base_number,
+                refuse_unchanged=True,
             )
         except services.StaleVersionError as stale:
             diff = editor_analysis.conflict_diff(stale.newer, state, config_form.merged_config)
@@ -85,6 +100,8 @@ def _save(
         else:
             services.draft_discard(principal=request.principal, prompt=prompt)
             messages.success(request, f"Saved version {version.number}.")
+            for warning in editor_analysis.saved_warnings(prompt, state, version):
+                messages.warning(request, warning)
             return redirect(prompt.get_absolute_url())
     _keep_draft(request, prompt, state)  # what was typed survives a closed tab, too
     problems = [f"{where}: {what}" for where, what in analysis.errors]
@@ -221,6 +238,7 @@ def _editor(request, prompt, state, *, status=200, analysis=None, **extra) -> Ht
         # Rendered with unsaved changes (a restored draft, a refused save, an "Add message"
         # without JavaScript): leaving the page warns straight away.
         "dirty": not state.same_as(_base_state(prompt, state.base_number)),
+        "limits": _limits(),
         **extra,
     }
     return render(request, TEMPLATE, context, status=status)

@@ -10,6 +10,12 @@
  *                date; the live preview (htmx) sends fresh copies.
  *  - Keys:       Enter in the "What changed?" box saves, elsewhere it does nothing (the
  *                preview follows along); Ctrl/Cmd+S saves.
+ *  - Phones:     the Messages / Preview switch (.editor-switch) is not part of the prompt:
+ *                its events stop before the form, so switching is no edit and no refresh.
+ *  - Size:       a save, preview or draft bigger than the server accepts (data-max-bytes) is
+ *                not sent; the editor says so and keeps everything typed.
+ *  - Failures:   a preview or draft request that fails says so where its answer would be,
+ *                instead of leaving an old preview or "Draft saved" in place.
  * After each change the form gets an `editor-change` event, which refreshes the preview and
  * the draft (hx-trigger on #editor-preview and #draft-status).
  */
@@ -32,6 +38,14 @@
     });
     document.addEventListener("htmx:afterSwap", checkMirrors);
     document.addEventListener("htmx:afterSettle", checkMirrors);
+    form.querySelectorAll(".editor-switch").forEach(function (el) {
+      ["input", "change"].forEach(function (type) {
+        el.addEventListener(type, function (event) { event.stopPropagation(); });
+      });
+    });
+    form.addEventListener("submit", function (event) { guardSize(form, event); });
+    document.addEventListener("htmx:beforeRequest", function (event) { guardSize(form, event); });
+    document.addEventListener("htmx:afterRequest", function (event) { reportFailure(form, event); });
     showSchemaField(form);
     renumber(form);
   }
@@ -234,6 +248,76 @@
     event.preventDefault();
     if (el.id === "id_commit_message") form.requestSubmit(form.querySelector("#save-button"));
     else if (el.id === "placeholder_name") addBlock(form, "placeholder-template");
+  }
+
+  /* Size and failures ---------------------------------------------------------------------- */
+
+  function megabytes(bytes) {
+    if (bytes < 1048576) return Math.ceil(bytes / 1024) + " KB";
+    return (bytes / 1048576).toFixed(1) + " MB";
+  }
+
+  function bodySize(form) {
+    return new URLSearchParams(new FormData(form)).toString().length;
+  }
+
+  function guardSize(form, event) {
+    var elt = event.type === "submit" ? form : event.detail && event.detail.elt;
+    if (!elt || !form.contains(elt)) return;
+    var limit = parseInt(form.getAttribute("data-max-bytes") || "0", 10);
+    var size = limit ? bodySize(form) : 0;
+    var problem = form.querySelector("#editor-size-problem");
+    if (!limit || size <= limit) {
+      if (problem && event.type === "submit") problem.hidden = true;
+      return;
+    }
+    event.preventDefault();
+    var text = "Not sent: the editor holds " + megabytes(size) + ", and PromptOps accepts at most " +
+      megabytes(limit) + " at once. Everything you typed is still here: shorten the longest " +
+      "messages (each holds up to " + (form.getAttribute("data-max-chars") || "200,000") +
+      " characters), then try again.";
+    if (event.type === "submit" || !elt.id) {
+      if (problem) {
+        problem.querySelector("p").textContent = text;
+        problem.hidden = false;
+        problem.scrollIntoView({ block: "center" });
+      }
+    } else {
+      showFailure(elt, text);
+    }
+  }
+
+  function reportFailure(form, event) {
+    var detail = event.detail || {};
+    var elt = detail.elt;
+    if (!elt || !form.contains(elt) || detail.successful !== false) return;
+    var status = detail.xhr ? detail.xhr.status : 0;
+    var why;
+    if (!status) why = "PromptOps could not be reached. Check your connection; everything you typed is still here.";
+    else if (status === 400 || status === 413) why = "The server refused it (HTTP " + status + "), most likely because the editor holds more than it accepts at once. Everything you typed is still here.";
+    else if (status === 403 || status === 404) why = "You may no longer edit this prompt (HTTP " + status + "). Copy what you typed before leaving the page.";
+    else why = "The server answered HTTP " + status + ". Everything you typed is still here; try again in a moment.";
+    showFailure(elt, why);
+  }
+
+  function showFailure(elt, text) {
+    if (elt.id === "editor-preview") {
+      var box = document.createElement("div");
+      box.className = "callout callout-danger";
+      box.setAttribute("role", "alert");
+      var title = document.createElement("strong");
+      title.className = "callout-title";
+      title.textContent = "The preview couldn't be updated";
+      var body = document.createElement("p");
+      body.textContent = text;
+      box.append(title, body);
+      elt.replaceChildren(box);
+    } else if (elt.id === "draft-status") {
+      var line = document.createElement("span");
+      line.className = "editor-draft-problem";
+      line.textContent = "Draft not kept. " + text;
+      elt.replaceChildren(line);
+    }
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

@@ -122,7 +122,10 @@ def test_saving_creates_the_next_version_and_goes_to_the_prompt(bob_client, bob,
 
 
 def test_saving_says_which_version_it_made(bob_client, triage):
-    response = bob_client.post(edit_url(triage), chat_post(op="save", commit_message="Same again"))
+    changed = [MESSAGES[0], {"role": "user", "content": "{{question}} Thanks!"}]
+    response = bob_client.post(
+        edit_url(triage), chat_post(changed, op="save", commit_message="Nicer")
+    )
 
     assert response.status_code == 302
     messages = [str(m) for m in response.wsgi_request._messages]
