@@ -106,6 +106,7 @@ def test_the_rough_edges_are_gone_at_desktop_and_phone_width(new_context, triage
     field(page, "What changed?").fill("Nothing, really")
     page.get_by_role("button", name="Save version 3").click()
     expect(page.get_by_text("Nothing changed since version 2")).to_be_visible()
+    screenshot(page, "rough-editor-unchanged")
     assert PromptVersion.objects.filter(prompt=triage).count() == 2
 
     # API keys: the secret once, after a redirect; a reload shows it no more and adds no key.
