@@ -20,7 +20,7 @@ from workspaces.models import LABEL_PATTERN
 from workspaces.principal import Principal
 
 from . import content, services, serving, templating
-from .models import LATEST
+from .models import LATEST, PRODUCTION
 
 # --- Errors ---------------------------------------------------------------------------------
 
@@ -159,10 +159,10 @@ def serve_visible(
     if label is not None and label != LATEST and not LABEL_PATTERN.fullmatch(label):
         raise Http404(f"No version of “{name}” has the label “{label}”.")
     served = serving.serve(
-        principal.workspace, name, label=label, version=version, seed=seed, resolve=resolve
+        principal, name, label=label, version=version, seed=seed, resolve=resolve
     )
     if not access.may_see_with_roles(principal, served.required_view_roles):
-        raise Http404("No such prompt.")
+        raise serving.not_found(name, label=label or PRODUCTION, version=version)
     return served
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from workspaces.principal import Principal
+
 from . import content, diffing, rendering, snippet_refs, templating
 from .editor_state import Block, EditorState
 from .models import Prompt, PromptVersion
@@ -179,13 +181,17 @@ class Analysis:
         return sum(1 for row in self.variables if row.value != "")
 
 
-def _resolve(prompt: Prompt, text: str) -> tuple[str, str]:
-    """The text with snippet references replaced, and the reason when that fails."""
+def _resolve(
+    principal: Principal, prompt: Prompt, text: str, resolution: templating.Resolution
+) -> tuple[str, str]:
+    """The text with snippet references replaced as the author may read them (a snippet they
+    can't see is "not found", so the preview never shows restricted text), and the reason
+    when that fails. One `resolution` for all blocks: their total size is bounded together."""
     if "{{" not in text and "@@@" not in text:
         return text, ""
     try:
         resolved = snippet_refs.resolve_snippets(
-            workspace=prompt.workspace, name=prompt.name, text=text
+            principal=principal, name=prompt.name, text=text, resolution=resolution
         )
     except templating.TemplateError as error:
         return text, str(error)
@@ -255,8 +261,9 @@ def _sample_values(state: EditorState) -> dict[str, Any]:
     return values
 
 
-def analyse(prompt: Prompt, state: EditorState) -> Analysis:
+def analyse(principal: Principal, prompt: Prompt, state: EditorState) -> Analysis:
     fmt = state.template_format
+    resolution = templating.Resolution()
     names: list[str] = []
     views: list[BlockView] = []
     resolved_texts: list[str | None] = []
@@ -269,7 +276,7 @@ def analyse(prompt: Prompt, state: EditorState) -> Analysis:
                 views.append(BlockView(index, block, [], error))
                 resolved_texts.append(None)
                 continue
-            resolved, error = _resolve(prompt, block.content)
+            resolved, error = _resolve(principal, prompt, block.content, resolution)
             found, syntax = _variables(resolved, fmt)
             names.extend(found)
             views.append(
@@ -283,7 +290,7 @@ def analyse(prompt: Prompt, state: EditorState) -> Analysis:
             )
             resolved_texts.append(resolved)
     else:
-        resolved, error = _resolve(prompt, state.text)
+        resolved, error = _resolve(principal, prompt, state.text, resolution)
         found, syntax = _variables(resolved, fmt)
         names.extend(found)
         text_tokens = _highlight(state.text, fmt)
@@ -464,12 +471,14 @@ def mark_focus(analysis: Analysis, focus: str) -> None:
             view.focus = focus[len(prefix) :]
 
 
-def saved_warnings(prompt: Prompt, state: EditorState, version: PromptVersion) -> list[str]:
+def saved_warnings(
+    principal: Principal, prompt: Prompt, state: EditorState, version: PromptVersion
+) -> list[str]:
     """What to tell the author about a version that was saved but may not work: it can't be
     rendered with their sample values, or a tag was left unclosed."""
     found = []
     problem = rendering.render_problem(
-        workspace=prompt.workspace,
+        principal=principal,
         name=prompt.name,
         stored=version.content,
         template_format=version.template_format,
@@ -481,6 +490,6 @@ def saved_warnings(prompt: Prompt, state: EditorState, version: PromptVersion) -
             "Applications that fetch it with variables get an error, and protected labels "
             "such as production can't point at it. Fix it and save again."
         )
-    analysis = analyse(prompt, state)
+    analysis = analyse(principal, prompt, state)
     found += [f"{where}: {what}" for where, what in analysis.warnings]
     return found

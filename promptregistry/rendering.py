@@ -9,9 +9,9 @@ see services/labels.py). Snippets are resolved first, as the API does.
 
 from typing import Any
 
-from workspaces.models import Workspace
+from workspaces.principal import Principal
 
-from . import content, snippet_refs, templating
+from . import snippet_refs, templating
 from .models import PromptVersion
 
 # What a variable without a sample value is rendered with. Only failures that can't depend
@@ -23,7 +23,7 @@ VALUE_INDEPENDENT = (templating.TemplateSecurityError, templating.TemplateSyntax
 
 def render_problem(
     *,
-    workspace: Workspace,
+    principal: Principal,
     name: str,
     stored: dict,
     template_format: str,
@@ -31,7 +31,7 @@ def render_problem(
 ) -> str:
     """Why this content can't be rendered with `values` ("Message 2: …"), or ""."""
     try:
-        resolved = _resolved(workspace, name, stored)
+        resolved = snippet_refs.resolve_content(principal=principal, name=name, stored=stored)
     except templating.TemplateError as error:
         return str(error)
     values = dict(values or {})
@@ -51,27 +51,13 @@ def render_problem(
     return ""
 
 
-def version_render_problem(version: PromptVersion) -> str:
+def version_render_problem(version: PromptVersion, principal: Principal) -> str:
     return render_problem(
-        workspace=version.prompt.workspace,
+        principal=principal,
         name=version.prompt.name,
         stored=version.content,
         template_format=version.template_format,
     )
-
-
-def _resolved(workspace: Workspace, name: str, stored: dict) -> dict:
-    def resolve(text: str) -> str:
-        return snippet_refs.resolve_snippets(workspace=workspace, name=name, text=text)
-
-    if "text" in stored:
-        return {"text": resolve(stored["text"])}
-    return {
-        "messages": [
-            m if content.is_placeholder(m) else {**m, "content": resolve(m["content"])}
-            for m in stored.get("messages", [])
-        ]
-    }
 
 
 def _render(resolved: dict, template_format: str, values: dict[str, Any]) -> None:

@@ -9,18 +9,26 @@ import hashlib
 import secrets
 from dataclasses import dataclass, field
 
-from workspaces.models import Workspace
+from workspaces import access
+from workspaces.principal import Principal
 
 from . import cache, templating
-from .content import is_placeholder
 from .models import LATEST, PRODUCTION, Folder, Label, Prompt, PromptVersion
-from .snippet_refs import prompt_named, resolve_snippets
+from .snippet_refs import prompt_named, resolve_content
 
 CACHE_SECONDS = 300
 
 
 class PromptNotFound(LookupError):
     pass
+
+
+def not_found(name: str, *, label: str | None, version: int | None) -> PromptNotFound:
+    """One answer for a prompt that is missing, has no such version or label, or is hidden
+    from the caller: they must read alike, or a refusal tells what exists."""
+    if version is not None:
+        return PromptNotFound(f"“{name}” has no version {version}.")
+    return PromptNotFound(f"No version of “{name}” has the label “{label}”.")
 
 
 @dataclass(frozen=True)
@@ -72,30 +80,11 @@ def _labels_by_number(prompt: Prompt) -> dict[int, list[str]]:
 
 
 def _resolve_content(
-    workspace: Workspace, prompt: Prompt, version: PromptVersion, resolve: bool
+    principal: Principal, prompt: Prompt, version: PromptVersion, resolve: bool
 ) -> dict:
     if not resolve:
         return version.content
-    if "text" in version.content:
-        return {
-            "text": resolve_snippets(
-                workspace=workspace, name=prompt.name, text=version.content["text"]
-            )
-        }
-    messages = []
-    for message in version.content["messages"]:
-        if is_placeholder(message):
-            messages.append(message)
-        else:
-            messages.append(
-                {
-                    **message,
-                    "content": resolve_snippets(
-                        workspace=workspace, name=prompt.name, text=message["content"]
-                    ),
-                }
-            )
-    return {"messages": messages}
+    return resolve_content(principal=principal, name=prompt.name, stored=version.content)
 
 
 def served_version(
@@ -129,8 +118,9 @@ def served_version(
 
 
 def _build(
-    workspace: Workspace, prompt: Prompt, number: int, served_label: str | None, resolve: bool
+    principal: Principal, prompt: Prompt, number: int, served_label: str | None, resolve: bool
 ) -> ServedVersion | None:
+    workspace = principal.workspace
     version = (
         PromptVersion.objects.select_related("author", "author_api_key")
         .filter(prompt=prompt, number=number)
@@ -145,11 +135,13 @@ def _build(
             .exclude(view_role="")
             .values_list("view_role", flat=True)
         )
+    if not access.may_see_with_roles(principal, required):
+        return None  # checked before resolving: a hidden prompt's snippets are never loaded
     return served_version(
         prompt,
         version,
         labels=_labels_by_number(prompt).get(number, []),
-        content=_resolve_content(workspace, prompt, version, resolve),
+        content=_resolve_content(principal, prompt, version, resolve),
         served_label=served_label,
         required_view_roles=required,
     )
@@ -174,8 +166,14 @@ def _label_row(prompt: Prompt, label_name: str) -> dict | None:
     }
 
 
+def _reader_key(principal: Principal) -> str:
+    """Who snippets are resolved for: what they may read depends on the role, and for a
+    member on their grants too (grant changes bump the generation)."""
+    return principal.role if principal.user is None else f"{principal.role}-u{principal.user.pk}"
+
+
 def serve(
-    workspace: Workspace,
+    principal: Principal,
     name: str,
     *,
     label: str | None = None,
@@ -183,35 +181,43 @@ def serve(
     seed: str | None = None,
     resolve: bool = True,
 ) -> ServedVersion:
-    """Raises PromptNotFound; template errors of snippet resolution propagate (TemplateError)."""
+    """The version `name` + `label`/`version` serves, snippets resolved as the principal may
+    read them (a snippet it can't read is "not found", as if missing).
+
+    Raises PromptNotFound; template errors of snippet resolution propagate (TemplateError).
+    Whether the principal may see the prompt itself is the caller's check
+    (api_common.serve_visible, with required_view_roles)."""
+    workspace = principal.workspace
     generation = cache.generation(workspace.pk)
     if version is None and label is None:
         label = PRODUCTION
     name_key = hashlib.sha256(name.encode()).hexdigest()[:32]
-    base = f"serve:{workspace.pk}:{generation}:{name_key}:{int(resolve)}"
+    base = f"serve:{workspace.pk}:{generation}:{name_key}"
+    built = f"{base}:{_reader_key(principal)}:1" if resolve else f"{base}:0"
     if version is not None:
         return _cached(
-            f"{base}:v{version}", lambda: _serve_number(workspace, name, version, None, resolve)
+            f"{built}:v{version}", lambda: _serve_number(principal, name, version, None, resolve)
         )
     route = cache.get_entry(f"{base}:label:{label}")
     if route is None:
         prompt = prompt_named(workspace, name)
         route = _label_row(prompt, label) if prompt else None
         if route is None:
-            raise PromptNotFound(f"No version of “{name}” has the label “{label}”.")
+            raise not_found(name, label=label, version=None)
         route = {**route, "name": label, "prompt_name": prompt.name}
         cache.set_entry(f"{base}:label:{label}", route, CACHE_SECONDS)
     number = _pick_arm(route, seed)
     return _cached(
-        f"{base}:v{number}:{label}", lambda: _serve_number(workspace, name, number, label, resolve)
+        f"{built}:v{number}:{label}",
+        lambda: _serve_number(principal, name, number, label, resolve),
     )
 
 
-def _serve_number(workspace, name, number, label, resolve) -> ServedVersion:
-    prompt = prompt_named(workspace, name)
-    served = _build(workspace, prompt, number, label, resolve) if prompt else None
+def _serve_number(principal, name, number, label, resolve) -> ServedVersion:
+    prompt = prompt_named(principal.workspace, name)
+    served = _build(principal, prompt, number, label, resolve) if prompt else None
     if served is None:
-        raise PromptNotFound(f"“{name}” has no version {number}.")
+        raise not_found(name, label=label, version=None if label else number)
     return served
 
 

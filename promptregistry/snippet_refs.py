@@ -3,8 +3,10 @@
 from django.core.exceptions import ValidationError
 
 from workspaces.models import Workspace
+from workspaces.principal import Principal
 
-from . import templating
+from . import selectors, templating
+from .content import is_placeholder
 from .models import PRODUCTION, Label, Prompt, PromptVersion
 
 
@@ -30,9 +32,10 @@ def version_for(
 
 
 def prompt_named(workspace: Workspace, name: str) -> Prompt | None:
-    prompt = Prompt.objects.alive().filter(workspace=workspace, name=name).first()
+    found = Prompt.objects.alive().select_related("folder").filter(workspace=workspace)
+    prompt = found.filter(name=name).first()
     if prompt is None:
-        prompt = Prompt.objects.alive().filter(workspace=workspace, aliases__name=name).first()
+        prompt = found.filter(aliases__name=name).first()
     return prompt
 
 
@@ -42,10 +45,14 @@ def snippet_text(version: PromptVersion) -> str:
     return "\n\n".join(m["content"] for m in version.content["messages"] if "content" in m)
 
 
-def loader_for(workspace: Workspace):
+def loader_for(principal: Principal):
+    """Loads referenced prompts as the principal sees them: a snippet it may not read is
+    missing, with the same message, so resolution never reveals restricted text (or that
+    it exists) to someone who can't open it."""
+
     def load(reference: templating.SnippetReference) -> str:
-        prompt = prompt_named(workspace, reference.name)
-        if prompt is None:
+        prompt = prompt_named(principal.workspace, reference.name)
+        if prompt is None or not selectors.may_see(principal, prompt):
             raise KeyError(reference.name)
         # A reference naming no label means production, or the newest version while a
         # snippet has never been released: editors compose before they release.
@@ -63,44 +70,49 @@ def loader_for(workspace: Workspace):
     return load
 
 
-def check_snippet_references(*, workspace: Workspace, name: str, text: str) -> None:
+def check_snippet_references(*, principal: Principal, name: str, texts: list[str]) -> None:
+    """Save time: every reference in the prompt's texts resolves for its author, without
+    cycles, within the depth and size limits (the chain is named when not)."""
+    load = loader_for(principal)
+    resolution = templating.Resolution()
     try:
-        templating.check_references(name, text, loader_for(workspace))
+        for text in texts:
+            templating.check_references(name, text, load, resolution=resolution)
     except templating.TemplateError as error:
         raise ValidationError({"content": str(error)}) from error
 
 
-def resolve_snippets(*, workspace: Workspace, name: str, text: str) -> str:
-    return templating.resolve_references(text, loader_for(workspace), root_name=name)
-
-
-def prompts_using(snippet: Prompt) -> list[Prompt]:
-    """Prompts whose newest version references this snippet (its page lists them)."""
-    candidates = (
-        PromptVersion.objects.filter(
-            prompt__workspace=snippet.workspace, prompt__deleted_at__isnull=True
-        )
-        .exclude(prompt=snippet)
-        .select_related("prompt")
-        .only(
-            "content",
-            "number",
-            "prompt__name",
-            "prompt__latest_version_number",
-            "prompt__workspace_id",
-        )
+def resolve_snippets(
+    *,
+    principal: Principal,
+    name: str,
+    text: str,
+    resolution: templating.Resolution | None = None,
+) -> str:
+    return templating.resolve_references(
+        text, loader_for(principal), root_name=name, resolution=resolution
     )
-    found = {}
-    for version in candidates.iterator():
-        if version.number != version.prompt.latest_version_number:
-            continue
-        for text in (
-            version.content.get("text"),
-            *[m.get("content") for m in version.content.get("messages", [])],
-        ):
-            if not text or ("{{" not in text and "@@@" not in text):
-                continue
-            references = templating.find_references(text, strict=False)
-            if any(ref.name == snippet.name for ref in references):
-                found[version.prompt.pk] = version.prompt
-    return sorted(found.values(), key=lambda p: p.name)
+
+
+def resolve_content(*, principal: Principal, name: str, stored: dict) -> dict:
+    """Stored content (text or messages) with references resolved for the principal, all
+    texts within one size budget. Raises templating.TemplateError."""
+    load = loader_for(principal)
+    resolution = templating.Resolution()
+
+    def resolve(text: str) -> str:
+        if "{{" not in text and "@@@" not in text:
+            resolution.used += len(text)
+            return text
+        return templating.resolve_references(text, load, root_name=name, resolution=resolution)
+
+    if "text" in stored:
+        return {"text": resolve(stored["text"])}
+    return {
+        "messages": [
+            message
+            if is_placeholder(message)
+            else {**message, "content": resolve(message["content"])}
+            for message in stored.get("messages", [])
+        ]
+    }

@@ -28,11 +28,13 @@ def _check_may_move(principal: Principal, prompt: Prompt, name: str) -> None:
         )
 
 
-def _check_renders(prompt: Prompt, name: str, version: PromptVersion, field: str) -> None:
+def _check_renders(
+    principal: Principal, prompt: Prompt, name: str, version: PromptVersion, field: str
+) -> None:
     """A protected label never points at a version every render of which would fail."""
     if not is_protected(prompt, name):
         return
-    problem = version_render_problem(version)
+    problem = version_render_problem(version, principal)
     if problem:
         raise ValidationError(
             {
@@ -86,7 +88,7 @@ def label_move(*, principal: Principal, prompt: Prompt, name: str, version: Prom
     _check_may_move(principal, prompt, name)
     if version.prompt_id != prompt.pk:
         raise ValidationError({"version": "That version belongs to another prompt."})
-    _check_renders(prompt, name, version, "version")
+    _check_renders(principal, prompt, name, version, "version")
     label = Label.objects.select_for_update().filter(prompt=prompt, name=name).first()
     from_number = label.version.number if label else None
     if label is None:
@@ -127,7 +129,7 @@ def label_split(
         raise ValidationError({"version": "Choose another version of this prompt to test."})
     if not 1 <= percent <= 99:
         raise ValidationError({"percent": "Send between 1 and 99 percent to the new version."})
-    _check_renders(prompt, name, version, "version")
+    _check_renders(principal, prompt, name, version, "version")
     label.split_version = version
     label.split_percent = percent
     label.updated_at = timezone.now()

@@ -190,8 +190,7 @@ def prompt_version_create(
     if refuse_unchanged:
         _check_changed(locked, stored, template_format, content.normalise_config(config))
     content.check_templates(stored, template_format)
-    for text in content.texts_of(stored):
-        check_snippet_references(workspace=locked.workspace, name=locked.name, text=text)
+    check_snippet_references(principal=principal, name=locked.name, texts=content.texts_of(stored))
     version = PromptVersion(
         prompt=locked,
         number=locked.latest_version_number + 1,

@@ -24,7 +24,9 @@ rendered (:func:`resolve_references`), and the snippet's text is inserted as it
 is, so it should be written in the including prompt's template format.
 Snippets may reference other snippets, up to ``max_depth`` levels; a chain of
 references that leads back to a prompt already being included is a cycle and
-an error.
+an error. Each reference is expanded once however often it appears, and all the
+texts of one prompt may expand to at most ``DEFAULT_MAX_EXPANDED_CHARS``
+characters together, checked while expanding.
 
 Text that starts like a reference but does not follow the syntax (for example
 ``{{> name|tag=x}}``) is an error rather than ordinary text, so a typo cannot
@@ -35,13 +37,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from promptregistry.templating.errors import TemplateError, TemplateSyntaxError
 
 DEFAULT_LABEL = "production"
 DEFAULT_MAX_DEPTH = 5
+# What one prompt may expand to with its snippets, all texts together (a stored text holds at
+# most 200,000 characters; this leaves room to compose, not to multiply).
+DEFAULT_MAX_EXPANDED_CHARS = 1_000_000
 
 ReferenceSyntax = Literal["promptops", "langfuse"]
 SnippetLoader = Callable[["SnippetReference"], str]
@@ -214,26 +219,65 @@ def _validate_parameters(
 # --------------------------------------------------------------------------
 
 
+class SnippetSizeError(SnippetError):
+    """References expand to more text than one prompt may hold."""
+
+    def __init__(self, chain: list[str], limit: int) -> None:
+        self.chain = list(chain)
+        self.limit = limit
+        where = f" (at {' -> '.join(self.chain)})" if self.chain else ""
+        super().__init__(
+            f"Snippet references expand to more than {limit:,} characters{where}: "
+            "include fewer or shorter snippets"
+        )
+
+
+@dataclass
+class Resolution:
+    """What one prompt's resolution shares across its texts (a chat prompt's messages).
+
+    ``limit`` bounds the characters all texts may expand to together, checked while
+    expanding so an oversized fan-out stops early. ``resolved`` memoises each reference
+    once expanded: ``(text, levels of nesting below it, names included below it)``.
+    """
+
+    limit: int = DEFAULT_MAX_EXPANDED_CHARS
+    used: int = 0
+    loaded: dict = field(default_factory=dict)
+    resolved: dict = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> int:
+        return self.limit - self.used
+
+
 def resolve_references(
     text: str,
     load: SnippetLoader,
     max_depth: int = DEFAULT_MAX_DEPTH,
     *,
     root_name: str | None = None,
+    resolution: Resolution | None = None,
 ) -> str:
     """Replace every reference in ``text`` by the text ``load`` returns for it.
 
-    Loaded text is resolved too, so snippets may include snippets. ``load``
-    signals an unknown reference by raising ``KeyError`` or another
-    ``LookupError``. Give ``root_name`` (the name of the prompt ``text``
-    belongs to) so that a reference back to it is reported as a cycle.
+    Loaded text is resolved too, so snippets may include snippets; each reference is
+    loaded and expanded once however often it appears. ``load`` signals an unknown
+    reference by raising ``KeyError`` or another ``LookupError``. Give ``root_name`` (the
+    name of the prompt ``text`` belongs to) so that a reference back to it is reported as
+    a cycle, and one ``resolution`` to every text of a prompt so their total size is
+    bounded together.
 
     Raises :class:`SnippetNotFoundError`, :class:`SnippetCycleError` (e.g.
     "a -> b -> a"), :class:`SnippetDepthError` when references nest more than
-    ``max_depth`` levels, and :class:`SnippetSyntaxError`.
+    ``max_depth`` levels, :class:`SnippetSizeError` past the size limit and
+    :class:`SnippetSyntaxError`.
     """
+    resolution = resolution if resolution is not None else Resolution()
     chain = [root_name] if root_name is not None else []
-    return _resolve(text, load, max_depth, chain, cache={})
+    resolved, _, _ = _resolve(text, load, max_depth, chain, resolution)
+    resolution.used += len(resolved)
+    return resolved
 
 
 def _resolve(
@@ -241,10 +285,11 @@ def _resolve(
     load: SnippetLoader,
     max_depth: int,
     chain: list[str],
-    cache: dict[tuple[str, str | None, int | None], str],
+    resolution: Resolution,
     depth: int = 0,
-) -> str:
-    """Resolve references in ``text``, which is itself included ``depth`` levels deep."""
+) -> tuple[str, int, frozenset[str]]:
+    """``text`` (included ``depth`` levels deep) resolved, how deep its references nest,
+    and the names it includes."""
     try:
         references = find_references(text)
     except SnippetSyntaxError as exc:
@@ -252,15 +297,34 @@ def _resolve(
             raise
         # The line number is within the snippet, so say which snippet it is.
         raise SnippetSyntaxError(f"In snippet {chain[-1]}: {exc.message}", exc.lineno) from None
+    if not references:
+        if len(text) > resolution.remaining:
+            raise SnippetSizeError(chain, resolution.limit)
+        return text, 0, frozenset()
     parts: list[str] = []
+    size = 0
+    height = 0
+    names: set[str] = set()
     position = 0
     for reference in references:
         start, end = reference.span
+        expanded, below, included = _resolve_one(
+            reference, load, max_depth, chain, resolution, depth + 1
+        )
         parts.append(text[position:start])
-        parts.append(_resolve_one(reference, load, max_depth, chain, cache, depth + 1))
+        parts.append(expanded)
+        size += start - position + len(expanded)
+        if size > resolution.remaining:
+            raise SnippetSizeError([*chain, reference.name], resolution.limit)
+        height = max(height, below + 1)
+        names |= included
+        names.add(reference.name)
         position = end
     parts.append(text[position:])
-    return "".join(parts)
+    size += len(text) - position
+    if size > resolution.remaining:
+        raise SnippetSizeError(chain, resolution.limit)
+    return "".join(parts), height, frozenset(names)
 
 
 def _resolve_one(
@@ -268,21 +332,41 @@ def _resolve_one(
     load: SnippetLoader,
     max_depth: int,
     chain: list[str],
-    cache: dict[tuple[str, str | None, int | None], str],
+    resolution: Resolution,
     depth: int,
-) -> str:
+) -> tuple[str, int, frozenset[str]]:
     if reference.name in chain:
-        # Cycles are matched by name, whatever the label or version: a prompt
-        # that includes another version of itself is almost always a mistake.
+        # Cycles are matched by name, whatever the label or version: a prompt that includes
+        # another version of itself is almost always a mistake.
         raise SnippetCycleError([*chain[chain.index(reference.name) :], reference.name])
     if depth > max_depth:
         raise SnippetDepthError([*chain, reference.name], max_depth)
-    if reference.key not in cache:
-        try:
-            cache[reference.key] = load(reference)
-        except LookupError:  # KeyError, or the loader's own "not found"
-            raise SnippetNotFoundError(reference, chain) from None
-    return _resolve(cache[reference.key], load, max_depth, [*chain, reference.name], cache, depth)
+    memo = resolution.resolved.get(reference.key)
+    if memo is None:
+        if reference.key not in resolution.loaded:
+            try:
+                resolution.loaded[reference.key] = load(reference)
+            except LookupError:  # KeyError, or the loader's own "not found"
+                raise SnippetNotFoundError(reference, chain) from None
+        memo = _resolve(
+            resolution.loaded[reference.key],
+            load,
+            max_depth,
+            [*chain, reference.name],
+            resolution,
+            depth,
+        )
+        resolution.resolved[reference.key] = memo
+        return memo
+    # Expanded before, elsewhere in the tree: the same text, unless this place is deeper
+    # or lies on a path its insides lead back to.
+    _, height, included = memo
+    back = next((name for name in chain if name in included), None)
+    if back is not None:
+        raise SnippetCycleError([*chain[chain.index(back) :], reference.name, back])
+    if depth + height > max_depth:
+        raise SnippetDepthError([*chain, reference.name, "…"], max_depth)
+    return memo
 
 
 def detect_cycle(name: str, text: str, load: SnippetLoader) -> list[str] | None:
@@ -316,15 +400,27 @@ def detect_cycle(name: str, text: str, load: SnippetLoader) -> list[str] | None:
 
 
 def check_references(
-    name: str, text: str, load: SnippetLoader, max_depth: int = DEFAULT_MAX_DEPTH
+    name: str,
+    text: str,
+    load: SnippetLoader,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+    *,
+    resolution: Resolution | None = None,
 ) -> None:
     """Save-time validation: raise if ``text`` cannot be resolved as prompt ``name``.
 
     Raises :class:`SnippetSyntaxError`, :class:`SnippetCycleError`,
-    :class:`SnippetNotFoundError` or :class:`SnippetDepthError`.
+    :class:`SnippetNotFoundError`, :class:`SnippetDepthError` or :class:`SnippetSizeError`.
     """
     find_references(text)  # syntax errors first: they are the author's to fix here
-    cycle = detect_cycle(name, text, load)
+    resolution = resolution if resolution is not None else Resolution()
+
+    def load_once(reference: SnippetReference) -> str:
+        if reference.key not in resolution.loaded:
+            resolution.loaded[reference.key] = load(reference)
+        return resolution.loaded[reference.key]
+
+    cycle = detect_cycle(name, text, load_once)
     if cycle:
         raise SnippetCycleError(cycle)
-    resolve_references(text, load, max_depth, root_name=name)
+    resolve_references(text, load_once, max_depth, root_name=name, resolution=resolution)

@@ -72,7 +72,7 @@ def _save(
     newer = _int_or_none(request.POST.get("newer_number"))
     if over and newer is not None:
         state.base_number = newer  # the author has seen the newer version and saves on top
-    analysis = editor_analysis.analyse(prompt, state)
+    analysis = editor_analysis.analyse(request.principal, prompt, state)
     general, conflict = [], None
     # Both forms are checked (no short-circuit), so every error shows at once.
     if save_form.is_valid() & config_form.is_valid() and not analysis.errors:
@@ -100,7 +100,9 @@ def _save(
         else:
             services.draft_discard(principal=request.principal, prompt=prompt)
             messages.success(request, f"Saved version {version.number}.")
-            for warning in editor_analysis.saved_warnings(prompt, state, version):
+            for warning in editor_analysis.saved_warnings(
+                request.principal, prompt, state, version
+            ):
                 messages.warning(request, warning)
             return redirect(prompt.get_absolute_url())
     _keep_draft(request, prompt, state)  # what was typed survives a closed tab, too
@@ -120,7 +122,7 @@ def prompt_preview(request: WorkspaceRequest, slug: str, name: str) -> HttpRespo
     state = editor_state.state_from_post(request.POST, prompt)
     if not request.htmx:
         return _editor(request, prompt, state)
-    analysis = editor_analysis.analyse(prompt, state)
+    analysis = editor_analysis.analyse(request.principal, prompt, state)
     context = {
         "prompt": prompt,
         "state": state,
@@ -215,7 +217,7 @@ def _editor(request, prompt, state, *, status=200, analysis=None, **extra) -> Ht
     )
     latest = prompt.latest_version_number
     restored = extra.pop("restored", None)
-    analysis = analysis or editor_analysis.analyse(prompt, state)
+    analysis = analysis or editor_analysis.analyse(request.principal, prompt, state)
     editor_analysis.mark_focus(analysis, extra.get("focus", ""))
     context = {
         "nav_section": "snippets" if prompt.is_snippet else "prompts",

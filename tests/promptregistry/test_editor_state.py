@@ -8,7 +8,7 @@ from promptregistry import editor_analysis, editor_state
 from promptregistry.editor_state import Block, EditorState, Op
 from promptregistry.forms_editor import ConfigForm, config_fields_from
 from promptregistry.models import Draft, Prompt
-from tests.promptregistry.factories import make_prompt, make_snippet
+from tests.promptregistry.factories import make_prompt, make_snippet, principal_for
 
 
 def post(**fields) -> QueryDict:
@@ -361,7 +361,7 @@ def test_variables_are_listed_in_order_with_their_sample_values(prompt):
         samples={"a": "1", "old": "kept"},
     )
 
-    analysis = editor_analysis.analyse(prompt, state)
+    analysis = editor_analysis.analyse(principal_for(prompt.workspace), prompt, state)
 
     assert [(r.name, r.value) for r in analysis.variables] == [("b", ""), ("a", "1"), ("c", "")]
     assert [r.name for r in analysis.unused] == ["old"]
@@ -373,7 +373,7 @@ def test_variables_inside_snippets_are_listed_too(acme, prompt):
     make_snippet(acme, "tone", "Speak like {{persona}}.")
     state = chat_state(Block(content="{{> tone}} {{name}}"))
 
-    analysis = editor_analysis.analyse(prompt, state)
+    analysis = editor_analysis.analyse(principal_for(prompt.workspace), prompt, state)
 
     assert [r.name for r in analysis.variables] == ["persona", "name"]
     assert analysis.blocks[0].tokens == [
@@ -387,7 +387,7 @@ def test_variables_inside_snippets_are_listed_too(acme, prompt):
 def test_a_syntax_error_belongs_to_its_block(prompt):
     state = chat_state(Block(content="fine"), Block(content="{% for %}"), template_format="jinja2")
 
-    analysis = editor_analysis.analyse(prompt, state)
+    analysis = editor_analysis.analyse(principal_for(prompt.workspace), prompt, state)
 
     assert analysis.blocks[0].error == ""
     assert analysis.blocks[1].error
@@ -399,7 +399,7 @@ def test_a_syntax_error_belongs_to_its_block(prompt):
 def test_a_variable_and_a_history_with_one_name_is_a_problem(prompt):
     state = chat_state(Block(content="{{history}}"), Block(kind="placeholder", name="history"))
 
-    analysis = editor_analysis.analyse(prompt, state)
+    analysis = editor_analysis.analyse(principal_for(prompt.workspace), prompt, state)
 
     assert "can't share a name: history" in analysis.problem
 
@@ -410,7 +410,7 @@ def test_the_preview_marks_sample_values_and_missing_ones(prompt):
         prompt_type="text", text="Hi {{name}} from {{city}}", samples={"name": "Ana"}
     )
 
-    preview = editor_analysis.analyse(prompt, state).preview
+    preview = editor_analysis.analyse(principal_for(prompt.workspace), prompt, state).preview
 
     assert preview.missing == ["city"]
     assert preview.messages[0].segments == [
@@ -430,7 +430,7 @@ def test_jinja_samples_that_look_like_json_are_data(prompt):
         samples={"items": '["a", "b"]'},
     )
 
-    preview = editor_analysis.analyse(prompt, state).preview
+    preview = editor_analysis.analyse(principal_for(prompt.workspace), prompt, state).preview
 
     assert preview.messages[0].text == "[a][b]"
 
@@ -444,7 +444,9 @@ def test_a_sample_history_is_spliced_in_and_labelled(prompt):
         placeholder_samples={"history": '[{"role": "user", "content": "Earlier"}]'},
     )
 
-    messages = editor_analysis.analyse(prompt, state).preview.messages
+    messages = editor_analysis.analyse(
+        principal_for(prompt.workspace), prompt, state
+    ).preview.messages
 
     assert [(m.role, m.text, m.from_history, m.placeholder) for m in messages] == [
         ("system", "S", "", ""),
@@ -472,7 +474,7 @@ def test_a_sample_history_is_checked(typed, error):
 @pytest.mark.django_db
 def test_service_errors_land_next_to_their_block_or_field(prompt):
     state = chat_state(Block(content="a"), Block(content="b"))
-    analysis = editor_analysis.analyse(prompt, state)
+    analysis = editor_analysis.analyse(principal_for(prompt.workspace), prompt, state)
     config_form = ConfigForm(config_fields_from({}))
     config_form.is_valid()
     error = ValidationError(

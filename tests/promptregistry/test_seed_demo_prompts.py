@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from promptregistry import serving
 from promptregistry.models import Prompt
+from tests.promptregistry.factories import principal_for
 
 
 def test_it_gives_the_workspace_example_prompts_that_render(alice, acme):
@@ -13,7 +14,7 @@ def test_it_gives_the_workspace_example_prompts_that_render(alice, acme):
         "shared/tone",
         "support/triage",
     ]
-    served = serving.serve(acme, "support/triage", label="production")
+    served = serving.serve(principal_for(acme), "support/triage", label="production")
     messages = serving.render_served(
         served, {"company": "Acme", "ticket": "My card was charged twice"}, {"history": []}
     )

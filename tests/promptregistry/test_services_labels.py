@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from promptregistry import services, serving
 from promptregistry.models import Label, LabelMove
+from tests.promptregistry.factories import principal_for
 from tests.promptregistry.factories_history import chat_prompt, principal, version
 from workspaces.models import AuditEvent
 
@@ -214,12 +215,12 @@ def test_serving_follows_a_label_move_at_once(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         move(adam, prompt, "production", 1)
-    assert serving.serve(acme, "support/triage").number == 1  # now cached
+    assert serving.serve(principal_for(acme), "support/triage").number == 1  # now cached
 
     with django_capture_on_commit_callbacks(execute=True):
         move(adam, prompt, "production", 3)
 
-    assert serving.serve(acme, "support/triage").number == 3
+    assert serving.serve(principal_for(acme), "support/triage").number == 3
 
 
 def test_serving_a_removed_label_fails_after_the_removal(
@@ -227,13 +228,13 @@ def test_serving_a_removed_label_fails_after_the_removal(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         move(bob, prompt, "staging", 2)
-    assert serving.serve(acme, "support/triage", label="staging").number == 2
+    assert serving.serve(principal_for(acme), "support/triage", label="staging").number == 2
 
     with django_capture_on_commit_callbacks(execute=True):
         services.label_remove(principal=principal(bob), prompt=prompt, name="staging")
 
     with pytest.raises(serving.PromptNotFound):
-        serving.serve(acme, "support/triage", label="staging")
+        serving.serve(principal_for(acme), "support/triage", label="staging")
 
 
 def test_serving_a_split_label_serves_both_arms(
@@ -241,5 +242,8 @@ def test_serving_a_split_label_serves_both_arms(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         split(adam, prompt, percent=50)
-    served = {serving.serve(acme, "support/triage", seed=f"user-{n}").number for n in range(40)}
+    served = {
+        serving.serve(principal_for(acme), "support/triage", seed=f"user-{n}").number
+        for n in range(40)
+    }
     assert served == {2, 3}
