@@ -32,6 +32,10 @@ def echo(request: HttpRequest) -> HttpResponse:
     return HttpResponse(request.body, content_type="application/octet-stream")
 
 
+def echo_path(request: HttpRequest, rest: str) -> HttpResponse:
+    return HttpResponse(f"{request.path}|{rest}|{request.GET.get('q', '')}")
+
+
 def remote(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"{request.META['REMOTE_ADDR']} {request.scheme}")
 
@@ -42,4 +46,5 @@ urlpatterns = [
     path("test/slow", slow),
     path("test/echo", echo),
     path("test/remote", remote),
+    path("test/path/<str:rest>", echo_path),
 ]

@@ -188,7 +188,9 @@ def test_urls(settings):
     asgi._view_is_async.cache_clear()
 
 
-def _call(app, path: str, *, method="GET", headers=(), body_parts=(b"",), client="127.0.0.1"):
+def _call(
+    app, path: str, *, method="GET", headers=(), body_parts=(b"",), client="127.0.0.1", query=b""
+):
     async def run():
         scope = {
             "type": "http",
@@ -198,7 +200,7 @@ def _call(app, path: str, *, method="GET", headers=(), body_parts=(b"",), client
             "scheme": "http",
             "path": path,
             "raw_path": path.encode(),
-            "query_string": b"",
+            "query_string": query,
             "root_path": "",
             "headers": [(b"host", b"testserver"), *headers],
             "client": (client, 50000),
@@ -236,3 +238,9 @@ def test_forwarded_headers_are_believed_only_from_the_configured_proxy(test_urls
     assert _call(app, "/test/remote", headers=forwarded, client="198.51.100.7")[1] == (
         b"198.51.100.7 http"
     )
+
+
+def test_a_non_ascii_path_and_query_reach_a_sync_view_as_sent(test_urls):
+    status, body = _call(asgi.DjangoApplication(), "/test/path/café", query=b"q=na%C3%AFve&x=1")
+
+    assert (status, body.decode()) == (200, "/test/path/café|café|naïve")
