@@ -5,6 +5,14 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from gateway.models import (
+    Completion,
+    Feedback,
+    GatewaySettings,
+    ModelAlias,
+    Provider,
+    ProviderModel,
+)
 from promptregistry import services
 from promptregistry.models import Draft
 from tests.factories import MembershipFactory, UserFactory, api_key_for
@@ -52,6 +60,20 @@ def one_of_each(acme, alice, invitation):
         action="invitation.create",
         target=invitation,
     )
+    # The gateway's models: a provider with a key, a model, an alias, settings, a completion
+    # with feedback.
+    provider = Provider(workspace=acme, name="OpenAI", kind=Provider.Kind.OPENAI)
+    provider.set_api_key("sk-admin-test-secret-1234")
+    provider.save()
+    model = ProviderModel.objects.create(
+        workspace=acme, provider=provider, name="gpt-4o-mini", upstream_name="gpt-4o-mini"
+    )
+    ModelAlias.objects.create(workspace=acme, name="fast", model=model)
+    GatewaySettings.objects.create(workspace=acme)
+    completion = Completion.objects.create(
+        workspace=acme, source=Completion.Source.API, status=Completion.Status.OK, model=model
+    )
+    Feedback.objects.create(workspace=acme, completion=completion, score=1)
 
 
 def admin_url(model, view: str, *args) -> str:
