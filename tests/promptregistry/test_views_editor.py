@@ -15,6 +15,7 @@ from tests.promptregistry.factories import (
     principal_for,
     restrict,
 )
+from workspaces.models import AuditEvent
 
 MESSAGES = [
     {"role": "system", "content": "You answer questions about {{city}}."},
@@ -59,6 +60,24 @@ def chat_post(messages=MESSAGES, **extra) -> dict:
     return data
 
 
+def saved(prompt) -> dict:
+    """What a save writes: the prompt's versions, its latest number and the audit events of
+    every version made (labels such as "support/triage v1")."""
+    prompt.refresh_from_db()
+    return {
+        "versions": list(prompt.versions.order_by("number").values_list("number", flat=True)),
+        "latest": prompt.latest_version_number,
+        "events": list(
+            AuditEvent.objects.filter(action="version.create")
+            .order_by("id")
+            .values_list("target_label", flat=True)
+        ),
+    }
+
+
+ONLY_VERSION_1 = {"versions": [1], "latest": 1, "events": ["support/triage v1"]}
+
+
 def textarea(response, name: str) -> str:
     """The text a textarea shows (the newline after the opening tag is not part of it)."""
     match = re.search(
@@ -85,16 +104,28 @@ def test_an_editor_opens_the_editor_with_the_latest_version(bob_client, triage):
     assert "Save version 2" in page
 
 
-def test_a_viewer_may_not_open_the_editor(vera_client, triage):
+def test_a_viewer_may_not_open_the_editor(vera_client, vera, triage):
+    changed = [{"role": "user", "content": "Vera's words"}]
+
     assert vera_client.get(edit_url(triage)).status_code == 403
-    assert vera_client.post(edit_url(triage), chat_post(op="save")).status_code == 403
+    response = vera_client.post(edit_url(triage), chat_post(changed, op="save", commit_message="x"))
+    assert response.status_code == 403
     assert vera_client.post(preview_url(triage), chat_post()).status_code == 403
-    assert vera_client.post(draft_url(triage), chat_post()).status_code == 403
+    assert vera_client.post(draft_url(triage), chat_post(changed)).status_code == 403
+    assert saved(triage) == ONLY_VERSION_1
+    assert not Draft.objects.filter(user=vera).exists()
 
 
-def test_someone_from_another_workspace_gets_not_found(charlie_client, triage):
+def test_someone_from_another_workspace_gets_not_found(charlie_client, charlie, triage):
+    changed = [{"role": "user", "content": "Charlie's words"}]
+
     assert charlie_client.get(edit_url(triage)).status_code == 404
     assert charlie_client.post(preview_url(triage), chat_post()).status_code == 404
+    save = chat_post(changed, op="save", commit_message="x")
+    assert charlie_client.post(edit_url(triage), save).status_code == 404
+    assert charlie_client.post(draft_url(triage), chat_post(changed)).status_code == 404
+    assert saved(triage) == ONLY_VERSION_1
+    assert not Draft.objects.filter(user=charlie).exists()
 
 
 def test_an_editor_can_not_open_a_prompt_restricted_to_admins(bob_client, triage):
@@ -192,7 +223,7 @@ def test_saving_needs_a_message_and_keeps_what_was_typed(bob_client, triage):
     assert response.status_code == 400
     assert "Describe your change in a few words" in field_error(response, "commit_message")
     assert textarea(response, "m-0-content") == "Brand new words about {{city}}"
-    assert triage.versions.count() == 1
+    assert saved(triage) == ONLY_VERSION_1
 
 
 def test_bad_config_json_is_shown_next_to_the_config_box_and_nothing_is_lost(bob_client, triage):
@@ -216,7 +247,7 @@ def test_bad_config_json_is_shown_next_to_the_config_box_and_nothing_is_lost(bob
     assert textarea(response, "config") == '{"seed": 7,,}'
     assert 'value="gpt-4o"' in text(response)
     assert 'value="Tune"' in text(response)
-    assert triage.versions.count() == 1
+    assert saved(triage) == ONLY_VERSION_1
 
 
 def test_a_config_value_out_of_range_is_shown_next_to_the_config_box(bob_client, triage):
@@ -227,6 +258,7 @@ def test_a_config_value_out_of_range_is_shown_next_to_the_config_box(bob_client,
 
     assert response.status_code == 400
     assert "temperature must be a number from 0 to 2" in field_error(response, "config")
+    assert saved(triage) == ONLY_VERSION_1
 
 
 def test_a_template_error_is_shown_on_its_message(bob_client, triage):
@@ -240,7 +272,7 @@ def test_a_template_error_is_shown_on_its_message(bob_client, triage):
     assert "errorlist" in block
     assert "Not saved yet" in page
     assert textarea(response, "m-1-content") == "Hello {{first name}}"
-    assert triage.versions.count() == 1
+    assert saved(triage) == ONLY_VERSION_1
 
 
 def test_a_bad_placeholder_name_is_shown_on_its_block(bob_client, triage):
@@ -251,6 +283,7 @@ def test_a_bad_placeholder_name_is_shown_on_its_block(bob_client, triage):
     assert response.status_code == 400
     block = text(response).split('id="m-2-block"')[1].split("</section>")[0]
     assert "Name the chat history with letters, digits and “_”" in block
+    assert saved(triage) == ONLY_VERSION_1
 
 
 def test_a_missing_snippet_is_refused_on_its_message(bob_client, triage):
@@ -261,7 +294,7 @@ def test_a_missing_snippet_is_refused_on_its_message(bob_client, triage):
     assert response.status_code == 400
     block = text(response).split('id="m-0-block"')[1].split("</section>")[0]
     assert 'Snippet "nowhere"' in block
-    assert triage.versions.count() == 1
+    assert saved(triage) == ONLY_VERSION_1
 
 
 def test_a_save_that_lost_its_base_version_is_refused_with_a_reason(bob_client, triage):
@@ -272,7 +305,7 @@ def test_a_save_that_lost_its_base_version_is_refused_with_a_reason(bob_client, 
 
     assert response.status_code == 400
     assert "The editor lost track of the version it started from" in text(response)
-    assert triage.versions.count() == 1
+    assert saved(triage) == ONLY_VERSION_1
 
 
 # --- Two people at once ----------------------------------------------------------------------
@@ -306,7 +339,11 @@ def test_a_stale_save_is_refused_with_a_diff_and_the_typed_text_kept(
     assert 'value="Mine"' in page
     assert "Save anyway as version 3" in page
     assert 'name="newer_number" value="2"' in page
-    assert triage.versions.count() == 2
+    assert saved(triage) == {
+        "versions": [1, 2],
+        "latest": 2,
+        "events": ["support/triage v1", "support/triage v2"],
+    }
 
 
 def test_save_anyway_saves_on_top_of_the_newer_version(bob_client, triage, alice_saved_version_2):
@@ -341,7 +378,7 @@ def test_add_message_shows_a_new_empty_message_without_saving(bob_client, triage
     assert textarea(response, "m-2-content") == ""
     assert re.search(r'<option value="assistant" selected>Assistant</option>', text(response))
     assert textarea(response, "m-0-content") == MESSAGES[0]["content"]
-    assert triage.versions.count() == 1
+    assert saved(triage) == ONLY_VERSION_1
 
 
 def test_a_button_without_javascript_keeps_a_draft_too(bob_client, bob, triage):
@@ -590,8 +627,15 @@ def test_keep_as_draft_without_javascript_returns_to_the_editor(bob_client, bob,
     assert Draft.objects.filter(prompt=triage, user=bob).exists()
 
 
-def test_a_viewer_can_not_discard_drafts(vera_client, triage):
+def test_a_viewer_can_not_discard_drafts(vera_client, vera, bob_client, bob, triage):
+    # Vera typed hers while she was an editor; Bob's is his own. Neither may go.
+    Draft.objects.create(prompt=triage, user=vera, base_number=1, data={"text": "Vera's"})
+    bob_client.post(draft_url(triage), chat_post([{"role": "user", "content": "Bob's"}]))
+    before = list(Draft.objects.order_by("pk").values_list("user", "base_number", "data"))
+    assert len(before) == 2
+
     assert vera_client.post(draft_url(triage) + "discard/").status_code == 403
+    assert list(Draft.objects.order_by("pk").values_list("user", "base_number", "data")) == before
 
 
 def test_the_principal_helper_matches_the_service(acme, bob, triage):

@@ -17,6 +17,16 @@ def create(client, name: str = "support-bot prod", role: str = Role.VIEWER, foll
     return client.post(API_KEYS, {"name": name, "role": role}, follow=follow)
 
 
+def key_events() -> list[str]:
+    """The audit log's key creations and revocations, oldest first."""
+    actions = ["api_key.create", "api_key.revoke"]
+    return list(
+        AuditEvent.objects.filter(action__in=actions)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
+
+
 def secret_in(response) -> str:
     match = re.search(r'id="new-secret-key">(sk-[^<]+)<', text(response))
     assert match, "no secret on the page"
@@ -104,6 +114,7 @@ def test_an_admin_can_not_create_an_owner_key(adam_client):
     assert response.status_code == 400
     assert "not one of the available choices" in field_error(response, "role")
     assert not ApiKey.objects.exists()
+    assert key_events() == []
 
 
 def test_it_requires_a_name(adam_client):
@@ -112,6 +123,7 @@ def test_it_requires_a_name(adam_client):
     assert response.status_code == 400
     assert field_error(response, "name") == "This field is required."
     assert not ApiKey.objects.exists()
+    assert key_events() == []
 
 
 def test_a_key_never_exceeds_its_creators_role(acme, bob):
@@ -148,6 +160,7 @@ def test_editors_and_viewers_get_403(request, persona, acme):
     assert client.post(f"{API_KEYS}{api_key.pk}/revoke/").status_code == 403
     assert ApiKey.objects.get().revoked_at is None
     assert ApiKey.objects.count() == 1
+    assert key_events() == []
 
 
 def test_an_outsider_gets_404(charlie_client, acme):
@@ -158,6 +171,8 @@ def test_an_outsider_gets_404(charlie_client, acme):
     assert charlie_client.post(f"{API_KEYS}{api_key.pk}/revoke/").status_code == 404
     assert charlie_client.post(f"/w/globex/api-keys/{api_key.pk}/revoke/").status_code == 404
     assert ApiKey.objects.get(pk=api_key.pk).revoked_at is None
+    assert ApiKey.objects.count() == 1
+    assert key_events() == []
 
 
 @pytest.mark.parametrize("count", [3, 30])
