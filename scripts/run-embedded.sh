@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts the embedded product: web (granian, one process of the production command), a Celery
+# Starts the embedded product: web (granian: the production command with one worker), a Celery
 # worker on the filesystem broker and the local demo model server. Ctrl-C stops all three.
 set -euo pipefail
 cd "$(dirname "$0")/.."
