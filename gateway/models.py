@@ -398,3 +398,7 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"Feedback {self.score:+g} on {self.completion_id}"
+
+
+# The hourly rollups the analytics page and /metrics read (defined beside their queries).
+from .analytics.models import CompletionRollup  # noqa: E402, F401
