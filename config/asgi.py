@@ -41,13 +41,22 @@ def _path_info(scope: dict) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
-@functools.lru_cache(maxsize=4096)
-def _view_is_async(path_info: str) -> bool:
+def _resolves_to_async(path_info: str) -> bool:
     try:
         match = get_resolver().resolve(path_info)
     except Resolver404:
         return False
     return iscoroutinefunction(match.func)
+
+
+_cached_resolves_to_async = functools.lru_cache(maxsize=4096)(_resolves_to_async)
+
+
+def _view_is_async(path_info: str) -> bool:
+    # Remembered per path, except very long ones: 4,096 of those would hold a lot of memory.
+    if len(path_info) > 512:
+        return _resolves_to_async(path_info)
+    return _cached_resolves_to_async(path_info)
 
 
 def _environ(scope: dict, body) -> dict:
