@@ -27,6 +27,8 @@ class Action(StrEnum):
     MANAGE_MEMBERS = "manage_members"
     MANAGE_KEYS = "manage_keys"
     MANAGE_PROVIDERS = "manage_providers"
+    VIEW_LOGS = "view_logs"
+    GIVE_FEEDBACK = "give_feedback"
     VIEW_AUDIT = "view_audit"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_OWNERS = "manage_owners"
@@ -40,22 +42,27 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_MEMBERS: Role.ADMIN,
     Action.MANAGE_KEYS: Role.ADMIN,
     Action.MANAGE_PROVIDERS: Role.ADMIN,
+    Action.VIEW_LOGS: Role.VIEWER,
+    Action.GIVE_FEEDBACK: Role.EDITOR,
     Action.VIEW_AUDIT: Role.ADMIN,
     Action.MANAGE_SETTINGS: Role.ADMIN,
     Action.MANAGE_OWNERS: Role.OWNER,
 }
 
 # Shown on the members page, in this order. Only what the product does today: a row joins
-# when its feature ships (model providers have a role rule but no page yet).
+# when its feature ships.
 ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.READ: "See prompts, snippets, versions, labels and comments",
     Action.EDIT: "Write prompts, save versions, move unprotected labels",
     Action.RELEASE_PROTECTED: "Move protected labels such as production",
     Action.DELETE: "Delete prompts and folders",
+    Action.VIEW_LOGS: "Read the request log and analytics (of the prompts they may see)",
+    Action.GIVE_FEEDBACK: "Rate logged completions (thumbs up or down)",
     Action.MANAGE_MEMBERS: "Invite people, change roles, remove members",
     Action.MANAGE_KEYS: "Create and revoke API keys",
+    Action.MANAGE_PROVIDERS: "Set up model providers, their models and prices, and model aliases",
     Action.VIEW_AUDIT: "Read the audit log",
-    Action.MANAGE_SETTINGS: "Change workspace settings",
+    Action.MANAGE_SETTINGS: "Change workspace settings and what the request log keeps",
     Action.MANAGE_OWNERS: "Make or remove owners, transfer ownership",
 }
 

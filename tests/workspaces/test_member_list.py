@@ -21,7 +21,7 @@ def test_it_lists_the_members_and_the_role_matrix(alice_client, adam, bob, vera)
 def test_the_role_matrix_promises_only_what_is_built(alice_client):
     page = text(alice_client.get(MEMBERS)).lower()
 
-    for unbuilt in ("logs", "evaluations", "datasets", "providers"):
+    for unbuilt in ("evaluations", "datasets", "playground"):
         assert unbuilt not in page
 
 
