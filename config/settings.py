@@ -185,6 +185,17 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Periodic tasks. Beat runs inside the worker under `make run` (scripts/run-embedded.sh: -B);
+# production runs exactly one `celery -A config beat` (docs/operators.md).
+CELERY_BEAT_SCHEDULE = {
+    "gateway-rollups": {
+        "task": "gateway.rollup_completions",
+        "schedule": 60.0,
+        "options": {"expires": 55},  # a run that waited past the next one is skipped
+    },
+    "gateway-retention": {"task": "gateway.delete_expired_completions", "schedule": 3600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -401,4 +401,4 @@ class Feedback(models.Model):
 
 
 # The hourly rollups the analytics page and /metrics read (defined beside their queries).
-from .analytics.models import CompletionRollup  # noqa: E402, F401
+from .analytics.models import CompletionRollup, RollupProgress  # noqa: E402, F401

@@ -18,7 +18,8 @@ trap stop INT TERM EXIT
 
 "$VENV/bin/python" manage.py demo_model_server --host 127.0.0.1 --port "$DEMO_MODEL_PORT" &
 pids+=($!)
-"$VENV/bin/celery" -A config worker --loglevel=warning --concurrency=2 &
+# -B: the periodic tasks' scheduler (analytics rollups, log retention) runs inside this worker.
+"$VENV/bin/celery" -A config worker -B --loglevel=warning --concurrency=2 &
 pids+=($!)
 # The production web command (README "Production") with one worker: see config/asgi.py.
 "$VENV/bin/granian" --interface asgi --host 127.0.0.1 --port "$PORT" --workers 1 \

@@ -71,3 +71,16 @@ class CompletionRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requests} calls at {self.hour:%Y-%m-%d %H:00}"
+
+
+class RollupProgress(models.Model):
+    """How far the rollups go: every hour before `rolled_until` is in them. One row."""
+
+    name = models.CharField(max_length=40, primary_key=True)  # "completions"
+    rolled_until = models.DateTimeField()
+
+    class Meta:
+        app_label = "gateway"
+
+    def __str__(self) -> str:
+        return f"{self.name} rolled up until {self.rolled_until:%Y-%m-%d %H:00}"

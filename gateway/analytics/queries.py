@@ -158,7 +158,7 @@ def _grouped(scope: Scope, keys: dict, *, hourly: bool, filtered: bool) -> Itera
     """Rows of measures grouped by `keys` (name -> rollup field) [and hour], from both sources.
 
     Yields dicts with k_<name> keys, k_status, [k_hour] and the measure columns."""
-    boundary = rolled_until(scope.workspace_id)
+    boundary = rolled_until()
     split = min(max(boundary or scope.start, scope.start), scope.end)
     rolled_keys = {f"k_{name}": F(source) for name, source in keys.items()}
     raw_keys = {

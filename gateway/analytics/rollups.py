@@ -2,32 +2,33 @@
 
 The periodic task (gateway/tasks.py: `rollup_completions`, every minute) calls
 `rollup_pending()`: it recomputes, from the Completion rows, every hour from one hour before
-the newest rolled hour up to the last complete hour. Recomputing (delete the hours, insert
-their sums, in one transaction) rather than adding to counters makes a run idempotent: a
-retried or repeated run changes nothing, and a call written late (a slow stream ends after
-its hour did) is counted by the next run, as long as it ends within the hour after.
+where the previous run stopped (RollupProgress) up to the last complete hour. Recomputing
+(delete the hours, insert their sums, in one transaction) rather than adding to counters
+makes a run idempotent: a retried or repeated run changes nothing, and a call written late (a
+slow stream ends after its hour did) is counted by the next run, as long as it ends within
+the hour after.
 
-Readers (queries.py, gateway/metrics.py) add the rollups up to the newest rolled hour and the
-raw rows after it (`MEASURES_OF_COMPLETIONS`), so what they show is never older than the
-last call, with or without the task running; the task only keeps the raw part small.
+Readers (queries.py, gateway/metrics.py) add the rollups up to `rolled_until()` and the raw
+rows after it (`MEASURES_OF_COMPLETIONS`), so what they show is never older than the last
+call, with or without the task running; the task only keeps the raw part small.
 """
 
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q, Sum, Value
+from django.db import transaction
+from django.db.models import Count, F, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
 from ..models import Completion
 from .buckets import BOUNDS_MS, bucket_range
-from .models import DIMENSIONS, LATENCY_BUCKETS, TTFT_BUCKETS, CompletionRollup
+from .models import DIMENSIONS, LATENCY_BUCKETS, TTFT_BUCKETS, CompletionRollup, RollupProgress
 
 HOUR = timedelta(hours=1)
 # One run recomputes at most this much history (the first run on a big log catches up over
 # several runs; readers count the rest from raw rows meanwhile).
 MAX_HOURS_PER_RUN = 24 * 7
-_ADVISORY_LOCK = 0x6761_7465  # PostgreSQL: one rollup run at a time ("gate")
+PROGRESS = "completions"  # RollupProgress's row (runs lock it: one at a time)
 
 
 def _bucket_filter(field: str, index: int) -> Q:
@@ -99,7 +100,10 @@ def expression_of(expr):
 
 @transaction.atomic
 def rollup_hours(*, start: datetime, end: datetime) -> int:
-    """Recompute the rollups of the hours in [start, end) for every workspace; rows written."""
+    """Recompute the rollups of the hours in [start, end) for every workspace; rows written.
+
+    Also for rows written with past times (demo data, imports): readers trust the rollups for
+    every hour before rolled_until(), so such rows count only once their hours are recomputed."""
     start, end = floor_hour(start), floor_hour(end)
     CompletionRollup.objects.filter(hour__gte=start, hour__lt=end).delete()
     rows = [
@@ -116,35 +120,32 @@ def rollup_hours(*, start: datetime, end: datetime) -> int:
 
 
 def rollup_pending(*, now: datetime | None = None) -> tuple[datetime, datetime] | None:
-    """Bring the rollups up to the last complete hour; the range recomputed, or None."""
+    """Bring the rollups up to the last complete hour; the range recomputed, or None.
+
+    It recomputes from one hour before where the previous run stopped (calls that ended after
+    their hour was rolled are counted now), or from the oldest call on the first run."""
     end = floor_hour(now or timezone.now())
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
-                if not cursor.fetchone()[0]:
-                    return None  # another run is at it
-        newest = CompletionRollup.objects.aggregate(newest=Max("hour"))["newest"]
-        if newest is not None:
-            start = newest - HOUR  # calls that ended late are counted by the next run
+        progress = RollupProgress.objects.select_for_update().filter(name=PROGRESS).first()
+        if progress is not None:
+            start = progress.rolled_until - HOUR
         else:
-            first = Completion.objects.order_by("id").values_list("created_at", flat=True)
-            oldest = first.first()
+            oldest = Completion.objects.order_by("id").values_list("created_at", flat=True).first()
             if oldest is None:
                 return None
             start = floor_hour(oldest) - HOUR
+            progress = RollupProgress(name=PROGRESS, rolled_until=start)
         end = min(end, start + MAX_HOURS_PER_RUN * HOUR)
         if start >= end:
             return None
         rollup_hours(start=start, end=end)
+        progress.rolled_until = max(progress.rolled_until, end)
+        progress.save()
     return start, end
 
 
-def rolled_until(workspace_id: int | None = None) -> datetime | None:
-    """Where the rollups stop (the end of the newest rolled hour): readers count raw rows from
-    there. For one workspace, or all of them (/metrics)."""
-    rollups = CompletionRollup.objects.all()
-    if workspace_id is not None:
-        rollups = rollups.filter(workspace_id=workspace_id)
-    newest = rollups.aggregate(newest=Max("hour"))["newest"]
-    return newest + HOUR if newest is not None else None
+def rolled_until() -> datetime | None:
+    """Where the rollups stop: readers count the raw rows from there, retention waits for it."""
+    return (
+        RollupProgress.objects.filter(name=PROGRESS).values_list("rolled_until", flat=True).first()
+    )
