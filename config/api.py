@@ -5,6 +5,7 @@ from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from gateway.views.completions_api import router as completions_router
 from promptregistry.api import router as prompt_router
 from promptregistry.api_export import router as export_router
 from workspaces.api import router as workspace_router
@@ -78,3 +79,4 @@ def _http_error(request, exc: HttpError) -> JsonResponse:
 api.add_router("/", workspace_router)
 api.add_router("/", export_router)
 api.add_router("/prompts", prompt_router)
+api.add_router("/completions", completions_router)

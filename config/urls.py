@@ -19,4 +19,5 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("workspaces.urls")),
     path("", include("promptregistry.urls")),
+    path("", include("gateway.urls")),
 ]

@@ -8,6 +8,9 @@ PORT="${PORT:-8000}"
 DEMO_MODEL_PORT="${DEMO_MODEL_PORT:-8001}"
 export PROMPTOPS_DEMO_MODEL_URL="${PROMPTOPS_DEMO_MODEL_URL:-http://127.0.0.1:${DEMO_MODEL_PORT}/v1}"
 
+# The demo workspace's "Local demo model" provider points at the demo model server started below.
+"$VENV/bin/python" manage.py setup_demo_models --workspace demo > /dev/null || true
+
 pids=()
 stop() {
   trap - INT TERM EXIT

@@ -70,6 +70,16 @@ SENTENCES = {
     "label.promote": "promoted the A/B test on “{label}” of {prompt} to version {version}",
     "label.abort": "aborted the A/B test on “{label}” of {prompt}, back to version {version}",
     "label.remove": "removed the label “{label}” from {prompt}",
+    "provider.create": "added the model provider {target}",
+    "provider.update": "changed the model provider {target}",
+    "provider.delete": "removed the model provider {target}",
+    "model.create": "added the model {target}",
+    "model.update": "changed the model {target}",
+    "model.delete": "removed the model {target}",
+    "model_alias.create": "added the model alias {target}",
+    "model_alias.update": "pointed the model alias {target}",
+    "model_alias.delete": "removed the model alias {target}",
+    "gateway_settings.update": "changed what the request log keeps and for how long",
 }
 
 

@@ -1,0 +1,16 @@
+"""The completion service (see service.py): every model call in the product goes through it."""
+
+from .errors import GatewayError
+from .request import CompletionRequest
+from .service import CompletionCall, CompletionResult, complete
+from .upstream import Delta, Finish
+
+__all__ = [
+    "CompletionCall",
+    "CompletionRequest",
+    "CompletionResult",
+    "Delta",
+    "Finish",
+    "GatewayError",
+    "complete",
+]

@@ -1,0 +1,337 @@
+"""Calling a provider through its official SDK, as one stream of events whatever the provider
+or mode: Delta(text)... then Finish(reason, usage). Failures become UpstreamFailure, which says
+whether a retry or a fallback may help and what the caller is told (the provider's own
+message, with anything secret-looking removed).
+"""
+
+import contextlib
+import email.utils
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import anthropic
+import httpx2
+import openai
+
+from ..models import Provider
+from ..redaction import redact_secrets
+from .clients import RefusedAddress, client_for
+from .plan import Target
+
+ANTHROPIC_DEFAULT_MAX_TOKENS = 4096
+# Anthropic's stop reasons in OpenAI's words.
+ANTHROPIC_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+MAX_MESSAGE = 1000
+
+
+@dataclass
+class Delta:
+    text: str
+
+
+@dataclass
+class Finish:
+    reason: str
+    input_tokens: int | None
+    output_tokens: int | None
+
+
+class UpstreamFailure(Exception):
+    def __init__(
+        self,
+        *,
+        status: int,
+        code: str,
+        message: str,
+        retryable: bool = False,
+        fallback_ok: bool = True,
+        retry_after: float | None = None,
+    ):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.fallback_ok = fallback_ok
+        self.retry_after = retry_after
+
+
+def _timeout(target: Target) -> httpx2.Timeout:
+    return httpx2.Timeout(target.total_timeout, connect=target.connect_timeout)
+
+
+async def events(target: Target, messages: list[dict], stream: bool) -> AsyncIterator:
+    """The provider's answer as events. Closing the iterator closes the upstream response
+    (the provider sees the connection go: that is how a cancelled call is cancelled there)."""
+    client = client_for(target.provider, target.api_key)
+    if target.kind == Provider.Kind.ANTHROPIC:
+        source = _anthropic(client, target, messages, stream)
+    else:
+        source = _openai(client, target, messages, stream)
+    try:
+        async with contextlib.aclosing(source):  # closed now, not whenever it is collected
+            async for event in source:
+                yield event
+    except (UpstreamFailure, GeneratorExit):
+        raise
+    except Exception as error:  # noqa: BLE001 - every provider failure is classified
+        raise classify(error, target) from error
+
+
+async def _openai(client, target: Target, messages: list[dict], stream: bool):
+    params = dict(target.params)
+    upstream = target.model.upstream_name
+    if not stream:
+        response = await client.chat.completions.create(
+            model=upstream, messages=messages, timeout=_timeout(target), **params
+        )
+        choice = response.choices[0] if response.choices else None
+        text = (choice.message.content or "") if choice else ""
+        if text:
+            yield Delta(text)
+        usage = response.usage
+        yield Finish(
+            (choice.finish_reason if choice else None) or "stop",
+            usage.prompt_tokens if usage else None,
+            usage.completion_tokens if usage else None,
+        )
+        return
+    response = await client.chat.completions.create(
+        model=upstream,
+        messages=messages,
+        stream=True,
+        stream_options={"include_usage": True},
+        timeout=_timeout(target),
+        **params,
+    )
+    reason, input_tokens, output_tokens = None, None, None
+    try:
+        async for chunk in response:
+            if chunk.usage is not None:
+                input_tokens = chunk.usage.prompt_tokens
+                output_tokens = chunk.usage.completion_tokens
+            for choice in chunk.choices or []:
+                if choice.index != 0:
+                    continue
+                if choice.delta is not None and choice.delta.content:
+                    yield Delta(choice.delta.content)
+                if choice.finish_reason:
+                    reason = choice.finish_reason
+    finally:
+        await response.close()
+    if reason is None:
+        raise UpstreamFailure(
+            status=502,
+            code="stream_incomplete",
+            message="The provider's stream ended before the answer was finished.",
+        )
+    yield Finish(reason, input_tokens, output_tokens)
+
+
+def _anthropic_request(target: Target, messages: list[dict]) -> dict:
+    params = dict(target.params)
+    max_tokens = params.pop("max_tokens", None) or params.pop("max_completion_tokens", None)
+    params.pop("max_completion_tokens", None)
+    stop = params.pop("stop", None)
+    if stop:
+        params["stop_sequences"] = [stop] if isinstance(stop, str) else list(stop)
+    system = "\n\n".join(
+        str(m.get("content", "")) for m in messages if m.get("role") in ("system", "developer")
+    )
+    turns = [
+        {"role": m.get("role"), "content": m.get("content", "")}
+        for m in messages
+        if m.get("role") not in ("system", "developer")
+    ]
+    if system:
+        params["system"] = system
+    return {
+        "model": target.model.upstream_name,
+        "messages": turns,
+        "max_tokens": max_tokens or ANTHROPIC_DEFAULT_MAX_TOKENS,
+        **params,
+    }
+
+
+async def _anthropic(client, target: Target, messages: list[dict], stream: bool):
+    request = _anthropic_request(target, messages)
+    if not stream:
+        message = await client.messages.create(**request, timeout=_timeout(target))
+        text = "".join(
+            block.text for block in message.content if getattr(block, "type", "") == "text"
+        )
+        if text:
+            yield Delta(text)
+        yield Finish(
+            ANTHROPIC_FINISH.get(message.stop_reason or "", message.stop_reason or "stop"),
+            message.usage.input_tokens if message.usage else None,
+            message.usage.output_tokens if message.usage else None,
+        )
+        return
+    response = await client.messages.create(**request, stream=True, timeout=_timeout(target))
+    reason, input_tokens, output_tokens, stopped = None, None, None, False
+    try:
+        async for event in response:
+            kind = event.type
+            if kind == "message_start":
+                usage = event.message.usage
+                input_tokens = usage.input_tokens if usage else None
+            elif kind == "content_block_delta" and getattr(event.delta, "type", "") == "text_delta":
+                if event.delta.text:
+                    yield Delta(event.delta.text)
+            elif kind == "message_delta":
+                reason = event.delta.stop_reason
+                if event.usage is not None:
+                    output_tokens = event.usage.output_tokens
+            elif kind == "message_stop":
+                stopped = True
+    finally:
+        await response.close()
+    if not stopped:
+        raise UpstreamFailure(
+            status=502,
+            code="stream_incomplete",
+            message="The provider's stream ended before the answer was finished.",
+        )
+    yield Finish(ANTHROPIC_FINISH.get(reason or "", reason or "stop"), input_tokens, output_tokens)
+
+
+def retry_after_seconds(headers) -> float | None:
+    """Retry-After (seconds or an HTTP date) or retry-after-ms, as seconds."""
+    if headers is None:
+        return None
+    milliseconds = headers.get("retry-after-ms")
+    if milliseconds:
+        try:
+            return max(0.0, float(milliseconds) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def provider_message(error: Exception, target: Target) -> str:
+    """What the provider said, without its secrets (nor our key)."""
+    body = getattr(error, "body", None)
+    message = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else None
+        if message is None and isinstance(inner, str):
+            message = inner
+    if not message:
+        message = getattr(error, "message", None) or str(error) or type(error).__name__
+    message = str(message)
+    if target.api_key and len(target.api_key) >= 4:
+        message = message.replace(target.api_key, "[secret]")
+    return redact_secrets(message)[:MAX_MESSAGE]
+
+
+def _refused(error: BaseException) -> RefusedAddress | None:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, RefusedAddress):
+            return error
+        for attribute in ("os_error",):
+            nested = getattr(error, attribute, None)
+            if isinstance(nested, RefusedAddress):
+                return nested
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def classify(error: Exception, target: Target) -> UpstreamFailure:
+    name = f"“{target.provider.name}”"
+    refused = _refused(error)
+    if refused is not None:
+        return UpstreamFailure(
+            status=400, code="provider_url_refused", message=str(refused), fallback_ok=True
+        )
+    if isinstance(error, openai.APITimeoutError | anthropic.APITimeoutError | TimeoutError):
+        return UpstreamFailure(
+            status=504,
+            code="timeout",
+            message=f"The provider {name} did not answer in time.",
+        )
+    if isinstance(error, openai.APIStatusError | anthropic.APIStatusError):
+        status = error.status_code
+        said = provider_message(error, target)
+        if status == 429:
+            return UpstreamFailure(
+                status=429,
+                code="rate_limit_exceeded",
+                message=f"The provider {name} is rate limiting: {said}",
+                retryable=True,
+                retry_after=retry_after_seconds(error.response.headers),
+            )
+        if status >= 500 or status == 408:
+            return UpstreamFailure(
+                status=502,
+                code="provider_error",
+                message=f"The provider {name} failed ({status}): {said}",
+                retryable=True,
+                retry_after=retry_after_seconds(error.response.headers),
+            )
+        if status in (401, 403):
+            return UpstreamFailure(
+                status=502,
+                code="provider_auth_failed",
+                message=f"The provider {name} refused its API key ({status}): an admin can "
+                f"check it on the Providers page. The provider said: {said}",
+            )
+        if status == 404:
+            return UpstreamFailure(
+                status=502,
+                code="provider_model_not_found",
+                message=f"The provider {name} doesn't know model "
+                f"“{target.model.upstream_name}”: {said}",
+            )
+        return UpstreamFailure(
+            status=400,
+            code="provider_rejected_request",
+            message=f"The provider {name} refused the request ({status}): {said}",
+            fallback_ok=False,
+        )
+    if isinstance(error, openai.APIConnectionError | anthropic.APIConnectionError):
+        return UpstreamFailure(
+            status=502,
+            code="provider_unreachable",
+            message=f"The provider {name} could not be reached.",
+            retryable=True,
+        )
+    if isinstance(error, httpx2.TimeoutException):
+        return UpstreamFailure(
+            status=504, code="timeout", message=f"The provider {name} stopped answering in time."
+        )
+    if isinstance(error, httpx2.HTTPError | OSError):
+        return UpstreamFailure(
+            status=502,
+            code="stream_interrupted",
+            message=f"The connection to the provider {name} broke off mid-answer.",
+        )
+    if isinstance(error, json.JSONDecodeError | ValueError | openai.APIError | anthropic.APIError):
+        return UpstreamFailure(
+            status=502,
+            code="provider_malformed_response",
+            message=f"The provider {name} sent an answer that could not be read.",
+        )
+    return UpstreamFailure(
+        status=502,
+        code="provider_error",
+        message=f"The call to the provider {name} failed ({type(error).__name__}).",
+    )
