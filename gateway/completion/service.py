@@ -203,8 +203,15 @@ class CompletionCall:
                 self._note(event)
                 yield event
         except UpstreamFailure as failure:
-            self._failed(failure.code, failure.message)
-            raise GatewayError(failure.status, failure.code, failure.message) from failure
+            code, message = failure.code, failure.message
+            if code == "provider_unreachable":  # it was reached: the answer broke off
+                code = "stream_interrupted"
+                message = (
+                    f"The connection to the provider “{self.target.provider.name}” broke off "
+                    "mid-answer."
+                )
+            self._failed(code, message)
+            raise GatewayError(failure.status, code, message) from failure
         except (asyncio.CancelledError, GeneratorExit):
             self._cancelled()
             raise

@@ -110,11 +110,14 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self._read_body()
         body = _parse_json(raw)
         owner = self.server.owner
-        owner.record(RecordedRequest(self.command, path, _lower_headers(self), body))
+        recorded = RecordedRequest(self.command, path, _lower_headers(self), body)
+        owner.record(recorded)
         try:
             self._route(path, raw, body)
         except _ClientGone:
             self.close_connection = True
+            if not owner.stopping.is_set():  # the client went away mid-answer: a cancel
+                owner.record_cancelled(recorded)
 
     def _route(self, path: str, raw: bytes, body: Any) -> None:
         route = (self.command, path)
@@ -227,7 +230,7 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         while not owner.stopping.wait(0.05):
             if _peer_closed(self.connection):
-                break
+                raise _ClientGone
         self.close_connection = True
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
@@ -323,6 +326,7 @@ class FakeLLMServer:
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
+        self._cancelled: list[RecordedRequest] = []
         self._faults: list[Fault] = []
         self._connections: set[socket.socket] = set()
         self._httpd: _HTTPServer | None = None
@@ -390,6 +394,17 @@ class FakeLLMServer:
         with self._lock:
             return list(self._requests)
 
+    @property
+    def cancelled(self) -> list[RecordedRequest]:
+        """Generation requests whose client went away before the answer was complete (a
+        hung or slow answer, a stream in progress), oldest first."""
+        with self._lock:
+            return list(self._cancelled)
+
+    def record_cancelled(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._cancelled.append(request)
+
     def clear(self) -> None:
         """Forget recorded requests."""
         with self._lock:
@@ -399,6 +414,7 @@ class FakeLLMServer:
         """Forget recorded requests and pending faults (used between tests)."""
         with self._lock:
             self._requests.clear()
+            self._cancelled.clear()
             self._faults.clear()
 
     def fail_next(self, kind: str, times: int = 1, **opts: Any) -> None:
