@@ -4,6 +4,7 @@ without buffering, and a slow synchronous view holds up neither streams nor othe
 The live tests start the README's granian command on the embedded default with a test-only
 URLconf (tests/config/serving_urls.py) that adds a streaming and a slow view."""
 
+import asyncio
 import base64
 import os
 import shlex
@@ -17,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
 
 from config import asgi
@@ -219,7 +219,10 @@ def _call(
                 break
         return start["status"], body
 
-    return async_to_sync(run)()
+    # A thread of its own: Playwright's sync API (tests/browser, earlier in the same run) leaves
+    # an event loop running in the main thread, where async_to_sync refuses to start one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, run()).result()
 
 
 def test_a_chunked_upload_reaches_a_sync_view_whole(test_urls):
