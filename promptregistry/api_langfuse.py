@@ -94,7 +94,11 @@ def _invalid(request, exc: NinjaValidationError) -> JsonResponse:
     issues = [
         {
             "code": error.get("type", "invalid"),
-            "path": [str(p) for p in error.get("loc", []) if p not in ("body", "query", "path")],
+            "path": [
+                str(p)
+                for p in error.get("loc", [])
+                if p not in ("body", "query", "path", "payload")
+            ],
             "message": error.get("msg", "Invalid value"),
         }
         for error in exc.errors

@@ -10,8 +10,10 @@ from django.db.models import Q
 from django.http import JsonResponse
 from django.utils import timezone
 from ninja import Field, Schema
+from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 
-from . import serving, templating
+from . import names, serving, templating
 from .models import LATEST, PRODUCTION, Prompt, PromptVersion
 from .templating import TemplateFormat
 
@@ -44,7 +46,7 @@ def langfuse_error(status: int, message: str, error: str | None = None) -> JsonR
 class PromptCreateIn(Schema):
     """CreatePromptRequest (text or chat) of the Langfuse SDK."""
 
-    name: str = Field(..., min_length=1, max_length=255)
+    name: str
     type: str | None = Field(None, pattern="^(text|chat)$")
     prompt: str | list[dict[str, Any]]
     config: Any = None
@@ -52,9 +54,22 @@ class PromptCreateIn(Schema):
     tags: list[str] | None = None
     commitMessage: str | None = Field(None, max_length=500)  # noqa: N815 (Langfuse's name)
 
+    @field_validator("name")
+    @classmethod
+    def _one_name_rule(cls, value: str) -> str:
+        """The editor's rule (names.py), reported as Langfuse reports a bad name: 400
+        "Invalid request data" with the reason as the issue's message."""
+        name = value.strip()
+        problem = names.name_problem(name)
+        if problem:
+            raise PydanticCustomError("invalid_name", problem)
+        return name
+
 
 class LegacyPromptCreateIn(PromptCreateIn):
-    isActive: bool = False  # noqa: N815 (Langfuse's name)
+    """The v1 create: `isActive` is required (true also puts `production` on the version)."""
+
+    isActive: bool  # noqa: N815 (Langfuse's name)
 
 
 class PromptLabelsIn(Schema):

@@ -9,6 +9,7 @@ import io
 import zipfile
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import F, Prefetch
 from django.http import Http404
 
@@ -16,7 +17,8 @@ from workspaces.principal import Principal
 from workspaces.roles import Action
 
 from . import selectors
-from .models import NAME_SEGMENT, Label, Prompt, PromptVersion
+from .models import Label, Prompt, PromptVersion
+from .names import validate_segment
 from .yaml_format import PromptFile, dump
 
 # Fixed entry times: the same registry state gives the same archive, byte for byte.
@@ -33,8 +35,11 @@ class Archive:
 def clean_folder_path(path: str | None) -> str:
     """The folder path of a request ("" for everything); Http404 when it can't be a folder."""
     path = (path or "").strip().strip("/")
-    if path and not all(NAME_SEGMENT.fullmatch(part) for part in path.split("/")):
-        raise Http404("No such folder.")
+    try:
+        for part in path.split("/") if path else []:
+            validate_segment(part)
+    except ValidationError as error:
+        raise Http404("No such folder.") from error
     return path
 
 

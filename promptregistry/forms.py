@@ -123,8 +123,8 @@ class PromptFilterForm(forms.Form):
 class PromptCreateForm(forms.Form):
     name = forms.CharField(
         max_length=255,
-        help_text="Letters, digits, spaces, “-”, “_” or “.”. Apps fetch the prompt by its folder "
-        "and name, e.g. support/triage.",
+        help_text="Any characters but “|” and “\\”; “/” makes folders. Apps fetch the prompt by "
+        "its folder and name, e.g. support/triage.",
         widget=forms.TextInput(attrs={"placeholder": "e.g. triage", "autocomplete": "off"}),
     )
     folder = forms.ChoiceField(required=False, help_text="Where it lives. You can move it later.")
@@ -206,7 +206,7 @@ class PromptCreateForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        leaf = cleaned.get("name", "").strip().strip("/")
+        leaf = cleaned.get("name", "").strip()
         folder = cleaned.get("folder", "")
         cleaned["full_name"] = f"{folder}/{leaf}" if folder and leaf else leaf
         cleaned["tag_list"] = split_tags(cleaned.get("tags", ""))
@@ -256,8 +256,8 @@ class PromptDetailsForm(forms.Form):
 
 class FolderCreateForm(forms.Form):
     name = forms.CharField(
-        max_length=100,
-        help_text="Letters, digits, spaces, “-”, “_” or “.”. It becomes part of the names of the "
+        max_length=255,
+        help_text="Any characters but “/”, “|” and “\\”. It becomes part of the names of the "
         "prompts inside, e.g. support/triage.",
         widget=forms.TextInput(attrs={"placeholder": "e.g. support", "autocomplete": "off"}),
     )
@@ -269,7 +269,7 @@ class FolderCreateForm(forms.Form):
 
 
 class FolderRenameForm(forms.Form):
-    name = forms.CharField(max_length=100, label="New name")
+    name = forms.CharField(max_length=255, label="New name")
 
 
 class FolderMoveForm(forms.Form):

@@ -4,8 +4,6 @@ A prompt's `name` is its full path ("support/triage"), unique per workspace, bec
 what clients fetch; `folder` always agrees with it (services keep both in step).
 """
 
-import re
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -17,21 +15,13 @@ from workspaces.models import LABEL_PATTERN, ApiKey, Workspace
 from workspaces.roles import Role
 
 from . import lookups  # noqa: F401  (registers name__under / path__under)
+from .names import MAX_NAME, validate_segment
 
-NAME_SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,99}$")
 LATEST = "latest"
 PRODUCTION = "production"
 # The largest version number the columns hold (PositiveIntegerField on every backend): posts
 # and API bodies with larger numbers are refused before they reach the database.
 MAX_VERSION_NUMBER = 2_147_483_647
-
-
-def validate_segment(value: str) -> None:
-    if not NAME_SEGMENT.fullmatch(value) or value.endswith(" "):
-        raise ValidationError(
-            "Use letters, digits, spaces, “-”, “_” or “.” (up to 100), starting with a letter "
-            "or digit. “/” separates folders."
-        )
 
 
 def validate_label(value: str) -> None:
@@ -74,9 +64,9 @@ class Folder(Restrictable):
     parent = models.ForeignKey(
         "self", on_delete=models.RESTRICT, null=True, blank=True, related_name="children"
     )
-    name = models.CharField(max_length=100, validators=[validate_segment])
+    name = models.CharField(max_length=MAX_NAME, validators=[validate_segment])
     # Denormalised full path ("support/billing"): prompt names and restrictions match on it.
-    path = models.CharField(max_length=255, editable=False)
+    path = models.CharField(max_length=MAX_NAME, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -5,7 +5,7 @@ from .views import editor, export, folders, history, labels, prompts
 app_name = "promptregistry"
 
 # A prompt's name is a path ("support/triage"), so its pages put their action after a "-"
-# segment, which no name segment can be (names start with a letter or digit).
+# segment, which no name segment can be (names.py refuses it).
 P = "w/<slug:slug>/p/<path:name>/-/"
 
 urlpatterns = [

@@ -6,14 +6,23 @@ from pathlib import Path
 
 from ..yaml_format import SUFFIX, PromptFile, PromptFileError, parse
 
+# Never prompt folders: version control and tool directories are not walked at all.
+TOOL_DIRECTORIES = frozenset({".git", ".hg", ".svn", ".venv", "node_modules", "__pycache__"})
+
 
 def _prompt_paths(root: Path) -> list[Path]:
-    """Every *.yaml under root, skipping hidden directories (.git, .venv, ...)."""
+    """Every *.yaml under root, except in tool directories (.git, .venv, ...)."""
     found = []
     for directory, subdirectories, files in os.walk(root):
-        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        subdirectories[:] = sorted(d for d in subdirectories if d not in TOOL_DIRECTORIES)
         found.extend(Path(directory) / f for f in sorted(files) if f.endswith(SUFFIX))
     return sorted(found)
+
+
+def _in_hidden_directory(relative: str) -> bool:
+    """A folder whose name starts with "." may hold prompts (a prompt folder ".drafts"), but
+    also other tools' YAML (.github/workflows): there, only prompt files count."""
+    return any(part.startswith(".") for part in relative.split("/")[:-1])
 
 
 def _relative(root: Path, path: Path) -> str:
@@ -32,15 +41,20 @@ def load_directory(root: Path) -> LocalFiles:
     seen: dict[str, str] = {}
     for path in _prompt_paths(root):
         relative = _relative(root, path)
+        hidden = _in_hidden_directory(relative)
         try:
             prompt = parse(path.read_text(encoding="utf-8"), source=relative)
         except PromptFileError as error:
-            loaded.errors.append(str(error))
+            if not hidden:
+                loaded.errors.append(str(error))
             continue
         except (OSError, UnicodeDecodeError) as error:
-            loaded.errors.append(f"{relative}: can't be read: {error}")
+            if not hidden:
+                loaded.errors.append(f"{relative}: can't be read: {error}")
             continue
         expected = relative[: -len(SUFFIX)]
+        if prompt.name != expected and hidden:
+            continue
         if prompt.name != expected:
             loaded.errors.append(
                 f"{relative}: name: says “{prompt.name}” but the file is {relative}; "

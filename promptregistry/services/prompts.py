@@ -14,14 +14,12 @@ from ..models import (
     PromptAlias,
     PromptVersion,
     Tag,
-    validate_segment,
 )
+from ..names import clean_name
 from ..snippet_refs import check_snippet_references
 from .access import check_may_write_in
 from .folders import ensure_folder_path
 from .labels import label_move
-
-MAX_NAME = 255
 
 
 class StaleVersionError(ValidationError):
@@ -47,17 +45,8 @@ class UnchangedVersionError(ValidationError):
 
 
 def validate_name(name: str) -> str:
-    name = name.strip().strip("/")
-    if not name or len(name) > MAX_NAME or "|" in name or "//" in name:
-        raise ValidationError(
-            {"name": "Name the prompt with up to 255 characters, without “|”; use “/” for folders."}
-        )
-    for segment in name.split("/"):
-        try:
-            validate_segment(segment)
-        except ValidationError as error:
-            raise ValidationError({"name": f"“{segment}”: {error.messages[0]}"}) from error
-    return name
+    """The one name rule (names.py) for the editor, both APIs and push: the stored name."""
+    return clean_name(name)
 
 
 def name_unavailable(name: str) -> ValidationError:

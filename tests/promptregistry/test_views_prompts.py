@@ -441,7 +441,7 @@ def test_a_taken_name_is_refused_next_to_the_name_and_everything_typed_is_kept(
     [
         ({"system_message": "", "user_message": " "}, "system_message", "Write a system message"),
         ({"type": "text", "text": ""}, "text", "Write the text"),
-        ({"name": "bad|name"}, "name", "“|”"),
+        ({"name": "bad|name"}, "name", "cannot contain '|'"),
         ({"name": ""}, "name", "required"),
         ({"system_message": "Hi {{#name}}"}, "system_message", "not supported"),
         ({"type": "text", "text": "{a", "template_format": "fstring"}, "text", "Single"),
