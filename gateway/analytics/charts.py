@@ -233,8 +233,10 @@ def fmt_ms(value: float) -> str:
 def fmt_usd(value: float) -> str:
     if value == 0:
         return "$0"
+    if value < 0.000001:
+        return "<$0.000001"
     if value < 0.01:
-        return f"${value:.4f}"
+        return "$" + f"{value:.6f}".rstrip("0")
     if value < 100:
         return f"${value:.2f}"
     return f"${value:,.0f}"
