@@ -5,13 +5,13 @@ below is one way a real view goes wrong.
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import include, path
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from ninja import NinjaAPI
 
-from workspaces import access
+from workspaces import access, audit
 from workspaces.models import Membership, Workspace
 from workspaces.roles import Action
 
@@ -40,6 +40,19 @@ def workspace_rename(request, slug):
         workspace.save(update_fields=["name"])
         return redirect("rogue-rename", slug)
     return HttpResponse(workspace.name)
+
+
+@login_required
+@require_POST
+def workspace_archive(request, slug):
+    """Archives first and asks about the role after: the viewer's 403 comes too late."""
+    workspace = access.workspace_for(request, slug, need=Action.READ)
+    workspace.name = f"{workspace.name} (archived)"
+    workspace.save(update_fields=["name"])
+    audit.record(principal=access.principal_for(request), action="workspace.archive")
+    if not access.principal_for(request).can(Action.MANAGE_SETTINGS):
+        return HttpResponseForbidden("Your role may not archive this workspace.")
+    return redirect("workspaces:members", slug)
 
 
 @login_required
@@ -88,6 +101,7 @@ urlpatterns = [
     path("w/<slug:slug>/rogue/peek/", workspace_peek, name="rogue-peek"),
     path("w/<slug:slug>/rogue/export/", workspace_export, name="rogue-export"),
     path("w/<slug:slug>/rogue/rename/", workspace_rename, name="rogue-rename"),
+    path("w/<slug:slug>/rogue/archive/", workspace_archive, name="rogue-archive"),
     path(
         "w/<slug:slug>/rogue/members/<int:membership_id>/promote/",
         member_promote,

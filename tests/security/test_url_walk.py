@@ -10,9 +10,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.test import RequestFactory
+from django.utils import timezone
+
+from tests.factories import api_key_for
+from workspaces.models import ApiKey, Invitation, Membership, Workspace
 
 from . import url_samples
-from .url_walk import ADMIN, API, HTML, Walker, walk_routes
+from .url_walk import ADMIN, API, HTML, Walker, WatchedRows, walk_routes, watched_models
 
 ROUTES = walk_routes()
 ROGUE_URLCONF = "tests.security.rogue_urls"
@@ -48,6 +52,52 @@ def test_declarations_name_routes_that_exist():
     for table in ("PUBLIC", "USER_LEVEL", "VIEWER_WRITES", "API_BODIES", "MAY_ANSWER_503"):
         stale = set(getattr(url_samples, table)) - ids
         assert not stale, f"url_samples.{table} names routes that no longer exist: {stale}"
+
+
+def test_what_refused_requests_may_write_names_fields_that_exist():
+    from django.apps import apps
+
+    for name in url_samples.WRITTEN_WHEN_REFUSED:
+        app_label, model_name, *field = name.split(".")
+        model = apps.get_model(app_label, model_name)  # LookupError for a stale name
+        if field:
+            model._meta.get_field(*field)  # FieldDoesNotExist for a stale name
+
+
+def test_the_walk_watches_the_projects_tables_and_grants():
+    labels = {model._meta.label for model in watched_models()}
+    assert {"accounts.User", "workspaces.AuditEvent", "promptregistry.Prompt"} <= labels
+    assert {"promptregistry.Prompt_tags", "guardian.UserObjectPermission"} <= labels
+    assert "sessions.Session" not in labels
+    assert "auth.Permission" not in labels
+
+
+def test_watched_rows_see_new_changed_and_deleted_rows(world):
+    rows = WatchedRows()
+    acme = world.acme
+    start = rows.read()
+    assert rows.read() == start
+
+    Workspace.objects.filter(pk=acme.workspace.pk).update(name="Acme Renamed")
+    Membership.objects.filter(pk=acme.editor_membership.pk).update(role="admin")
+    Invitation.objects.filter(pk=acme.invitation.pk).delete()
+    api_key, _ = api_key_for(acme.workspace, name="new key")
+
+    assert rows.changes(start, rows.read()) == (
+        "workspaces.Workspace: 1 changed (name); "
+        "workspaces.Membership: 1 changed (role); "
+        "workspaces.Invitation: 1 deleted; "
+        "workspaces.ApiKey: 1 new"
+    )
+
+
+def test_watched_rows_leave_out_what_refused_requests_may_write(world):
+    rows = WatchedRows()
+    start = rows.read()
+
+    ApiKey.objects.filter(pk=world.acme.api_key.pk).update(last_used_at=timezone.now())
+
+    assert rows.read() == start
 
 
 def test_viewer_writes_are_not_public():
@@ -102,10 +152,22 @@ class TestTheWalkHasTeeth:
         assert {f.check for f in findings} == {"viewer"}, findings
         assert {(f.method, f.got.split()[0]) for f in findings} == {("POST", "302")}
 
+    def test_it_reports_a_refused_write_that_wrote_before_refusing(self, rogue):
+        findings = rogue("rogue-archive")
+        assert {(f.check, f.method, f.htmx) for f in findings} == {
+            ("viewer", "POST", False),
+            ("viewer", "POST", True),
+        }, findings
+        assert {f.expected for f in findings} == {"nothing written"}
+        assert {f.got for f in findings} == {
+            "403 and wrote workspaces.Workspace: 1 changed (name); workspaces.AuditEvent: 1 new"
+        }
+
     def test_it_reports_an_object_of_another_workspace_under_your_own_slug(self, rogue):
         findings = rogue("rogue-promote")
         assert {f.check for f in findings} == {"outsider-own-slug"}, findings
         assert all(f.url.startswith("/w/globex/") for f in findings)
+        assert "302 and wrote workspaces.Membership: 1 changed (role)" in {f.got for f in findings}
 
     def test_it_reports_a_kwarg_without_sample(self, rogue):
         (finding,) = rogue("rogue-gizmo")

@@ -110,6 +110,21 @@ API_BODIES: dict[str, BodyBuilder] = {
     "api-public:legacy_prompt_get": lambda s: {"name": "walk/legacy", "prompt": "Hi"},
 }
 
+# What a refused request must leave as it was (the walk reads every row before and after each
+# request it expects refused): the project's own models (apps inside the repository) and
+# those of these third-party apps, which hold project data. Sessions are not watched.
+WATCHED_APPS: dict[str, str] = {
+    "guardian": "named grants on folders and prompts (the access pages write them)",
+    "admin": "the operator console's change history",
+}
+
+# What a refused request may still write, as "app_label.Model.field" (one column) or
+# "app_label.Model" (the whole table), with the reason. Any other change fails the walk.
+WRITTEN_WHEN_REFUSED: dict[str, str] = {
+    "workspaces.ApiKey.last_used_at": "authentication notes a key's use (at most once a minute) "
+    "before the endpoint decides; a hint for humans, not data the request changed",
+}
+
 # Query strings for API routes that need one to do their job (the walk appends it to the URL).
 API_QUERIES: dict[str, Callable[["SampleSource"], str]] = {
     "api-public:legacy_prompt_get": lambda s: "name=" + _prompt(s).name,

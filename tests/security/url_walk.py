@@ -13,17 +13,27 @@ Findings: every answer that is a 5xx or breaks the expectation of its kind of ro
     API keys           a viewer key gets 403 JSON on writes; another workspace's key 404 JSON
     operator           the operator console's pages render
 
+Every request it expects refused (the anonymous visitor's, the outsider's, a viewer's writes,
+a browser session's or the wrong key's API calls, a non-staff visit to the console) must also
+leave the database as it was: WatchedRows reads every row of the project's tables before and
+after, and a new, deleted or changed row is a finding ("expected nothing written").
+
 The tables it relies on (samples, public routes, ...) live in url_samples.py.
 """
 
 import functools
 import json
 import re
+import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from django.apps import apps
 from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Model
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.exceptions import Resolver404
@@ -158,6 +168,105 @@ class Answer:
         return text
 
 
+# --- what a refused request must not write ----------------------------------------------------
+
+
+def _is_ours(app_path: str) -> bool:
+    path = Path(app_path).resolve()
+    inside = path.is_relative_to(Path(settings.BASE_DIR).resolve())
+    installed = path.is_relative_to(Path(sys.prefix).resolve()) or "site-packages" in path.parts
+    return inside and not installed
+
+
+def watched_models() -> list[type[Model]]:
+    """The project's models (apps inside the repository, outside the virtualenv) and those of
+    url_samples.WATCHED_APPS, many-to-many tables included, minus the tables declared in
+    url_samples.WRITTEN_WHEN_REFUSED."""
+    models: dict[str, type[Model]] = {}
+    for config in apps.get_app_configs():
+        if not (_is_ours(config.path) or config.label in declared.WATCHED_APPS):
+            continue
+        for model in config.get_models(include_auto_created=True):
+            meta = model._meta
+            if meta.managed and not meta.proxy and meta.label not in declared.WRITTEN_WHEN_REFUSED:
+                models.setdefault(meta.db_table, model)
+    return list(models.values())
+
+
+class WatchedRows:
+    """Every row of the watched tables, read in one query: the walk's world holds about fifty
+    rows, so a read costs about a millisecond, and the walk reads once per refused request
+    (the rows after one refused request are the rows before the next)."""
+
+    def __init__(self, using: str = DEFAULT_DB_ALIAS):
+        self.using = using
+        quote_name = connections[using].ops.quote_name
+        self.fields: dict[str, list[str]] = {}  # "app.Model" -> the field names read, pk first
+        self.keyed: dict[str, bool] = {}  # "app.Model" -> whether the first field is its pk
+        selects = []
+        for model in watched_models():
+            meta = model._meta
+            fields = [
+                field
+                for field in meta.concrete_fields
+                if field.column
+                and f"{meta.label}.{field.name}" not in declared.WRITTEN_WHEN_REFUSED
+            ]
+            fields.sort(key=lambda field: not field.primary_key)
+            self.fields[meta.label] = [field.name for field in fields]
+            self.keyed[meta.label] = fields[0].primary_key
+            columns = [f"CAST({quote_name(field.column)} AS TEXT)" for field in fields]
+            selects.append((meta.label, quote_name(meta.db_table), columns))
+        width = max(len(columns) for _, _, columns in selects)
+        padded = [
+            (table, columns + ["CAST(NULL AS TEXT)"] * (width - len(columns)))
+            for _, table, columns in selects
+        ]
+        # Table and column names come from the models, quoted; the labels travel as parameters.
+        self.sql = " UNION ALL ".join(
+            f"SELECT %s, {', '.join(columns)} FROM {table}"  # noqa: S608
+            for table, columns in padded
+        )
+        self.params = [label for label, _, _ in selects]
+
+    def read(self) -> dict[str, dict[Any, tuple]]:
+        """By model label, {pk: the row's values} (the whole row stands in for a composite pk)."""
+        tables: dict[str, dict[Any, tuple]] = {label: {} for label in self.fields}
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            for label, *values in cursor.fetchall():
+                row = tuple(values[: len(self.fields[label])])
+                tables[label][row[0] if self.keyed[label] else row] = row
+        return tables
+
+    def changes(self, before: dict, after: dict) -> str:
+        """What changed, table by table: "workspaces.Workspace: 1 changed (name)"."""
+        said = []
+        for label, old in before.items():
+            new = after[label]
+            if old == new:
+                continue
+            changed = [pk for pk in old.keys() & new.keys() if old[pk] != new[pk]]
+            fields = {
+                name
+                for pk in changed
+                for name, was, now in zip(self.fields[label], old[pk], new[pk], strict=True)
+                if was != now
+            }
+            counts = [
+                (len(new.keys() - old.keys()), "new"),
+                (len(old.keys() - new.keys()), "deleted"),
+                (len(changed), f"changed ({', '.join(sorted(fields))})"),
+            ]
+            said.append(f"{label}: " + ", ".join(f"{n} {what}" for n, what in counts if n))
+        return "; ".join(said)
+
+
+@functools.cache
+def _watched_rows() -> WatchedRows:
+    return WatchedRows()
+
+
 def _client_for(user) -> Client:
     client = Client()
     client.force_login(user, backend="accounts.backends.EmailBackend")
@@ -171,8 +280,12 @@ class Walker:
     world: World
     urlconf: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    # The watched rows as the last refused request left them; None once anything else (an
+    # allowed request, a sample builder) may have written.
+    _rows: dict | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self):
+        self.watched = _watched_rows()
         self.anonymous = Client()
         self.probe = _client_for(self.world.pat)
         self.outsider = _client_for(self.world.globex.owner)
@@ -192,16 +305,23 @@ class Walker:
         *,
         htmx: bool = False,
         secret: str | None = None,
+        refused: bool = False,
     ) -> Answer:
+        """Send one request; `refused`: the walk expects it refused, so it must write nothing."""
         headers = {"HX-Request": "true"} if htmx else {}
         if secret:
             headers["Authorization"] = f"Bearer {secret}"
+        data = ""
+        if route.kind == API and method in WRITES:
+            body = declared.API_BODIES.get(route.id)
+            if body:
+                self._rows = None  # the body's builder may make sample objects
+            data = json.dumps(body(self._source(route)) if body else {})
+        if refused and self._rows is None:
+            self._rows = self.watched.read()
+        before, self._rows = self._rows, None
         try:
             if route.kind == API:
-                body = declared.API_BODIES.get(route.id)
-                data = ""
-                if method in WRITES:
-                    data = json.dumps(body(self._source(route)) if body else {})
                 response = client.generic(
                     method,
                     url,
@@ -226,6 +346,12 @@ class Walker:
         if answer.status >= 500 and not allowed_503:
             answer.reported = True
             self._find(route, check, "no server error", answer, method, url, htmx, True)
+        if refused:
+            self._rows = self.watched.read()
+            if self._rows != before:
+                wrote = self.watched.changes(before, self._rows)
+                got = f"{answer.status} and wrote {wrote}"
+                self._find(route, check, "nothing written", got, method, url, htmx)
         return answer
 
     def expect(
@@ -260,6 +386,7 @@ class Walker:
 
     def url(self, route: Route, tenant: Tenant, workspace_of: Tenant | None = None) -> str:
         """The route's URL for objects of `tenant`, in the workspace of `workspace_of`."""
+        self._rows = None  # the samples' builders may make objects
         table = self._table(route)
         values = {}
         for name in route.kwarg_names:
@@ -278,6 +405,7 @@ class Walker:
 
     def check(self, route: Route) -> list[Finding]:
         self.findings = []
+        self._rows = None
         table = self._table(route)
         missing = [name for name in route.kwarg_names if name not in table]
         if missing:
@@ -352,7 +480,7 @@ class Walker:
         for method in METHODS:
             if method not in accepted and method not in ("GET", "POST"):
                 continue
-            answer = self.send(route, "anonymous", self.anonymous, method, url)
+            answer = self.send(route, "anonymous", self.anonymous, method, url, refused=True)
             ok = _redirects_to(answer, sign_in, url) or (
                 method not in accepted and answer.status == 405
             )
@@ -361,15 +489,20 @@ class Walker:
     def check_outsider(self, route: Route, check: str, url: str, accepted: list[str]) -> None:
         for method in accepted:
             for htmx in (False, True):
-                answer = self.send(route, check, self.outsider, method, url, htmx=htmx)
+                answer = self.send(
+                    route, check, self.outsider, method, url, htmx=htmx, refused=True
+                )
                 ok = answer.status in (404, 405)
                 self.expect(route, check, answer, ok, "404", method, url, htmx)
 
     def check_viewer(self, route: Route, url: str, accepted: list[str]) -> None:
         for method in accepted:
+            refused = method in WRITES and route.id not in declared.VIEWER_WRITES
             for htmx in (False, True):
-                answer = self.send(route, "viewer", self.viewer, method, url, htmx=htmx)
-                if method in WRITES and route.id not in declared.VIEWER_WRITES:
+                answer = self.send(
+                    route, "viewer", self.viewer, method, url, htmx=htmx, refused=refused
+                )
+                if refused:
                     ok = answer.status in (403, 405)
                     self.expect(route, "viewer", answer, ok, "403", method, url, htmx)
 
@@ -396,25 +529,40 @@ class Walker:
         langfuse = route.pattern.startswith(declared.LANGFUSE_PREFIXES)
         _api_error = _langfuse_error if langfuse else _native_error
         for method in accepted:
-            answer = self.send(route, "api-anonymous", self.anonymous, method, url)
+            answer = self.send(route, "api-anonymous", self.anonymous, method, url, refused=True)
             ok = _api_error(answer, 401, "unauthenticated")
             self.expect(route, "api-anonymous", answer, ok, "401 JSON error", method, url)
             # A signed-in browser session never authenticates the API.
-            answer = self.send(route, "api-session", self.viewer, method, url)
+            answer = self.send(route, "api-session", self.viewer, method, url, refused=True)
             ok = _api_error(answer, 401, "unauthenticated")
             self.expect(route, "api-session", answer, ok, "401 JSON error", method, url)
         if self.tenant_kwargs(route):
             secret = globex.key_secrets["owner"]
             for method in accepted:
                 answer = self.send(
-                    route, "api-outsider-key", self.anonymous, method, url, secret=secret
+                    route,
+                    "api-outsider-key",
+                    self.anonymous,
+                    method,
+                    url,
+                    secret=secret,
+                    refused=True,
                 )
                 ok = _api_error(answer, 404, "not_found") or answer.status == 405
                 self.expect(route, "api-outsider-key", answer, ok, "404 JSON error", method, url)
         for method in accepted:
             secret = acme.key_secrets["viewer"]
-            answer = self.send(route, "api-viewer-key", self.anonymous, method, url, secret=secret)
-            if method in WRITES and route.id not in declared.VIEWER_WRITES:
+            refused = method in WRITES and route.id not in declared.VIEWER_WRITES
+            answer = self.send(
+                route,
+                "api-viewer-key",
+                self.anonymous,
+                method,
+                url,
+                secret=secret,
+                refused=refused,
+            )
+            if refused:
                 ok = _api_error(answer, 403, "forbidden") or answer.status == 405
                 self.expect(route, "api-viewer-key", answer, ok, "403 JSON error", method, url)
         for method in accepted:
@@ -432,7 +580,7 @@ class Walker:
         )
         for check, client in personas:
             for method in ("GET", "POST"):
-                answer = self.send(route, check, client, method, url)
+                answer = self.send(route, check, client, method, url, refused=True)
                 ok = _redirects_to(answer, login, url)
                 self.expect(route, check, answer, ok, f"302 to {login}?next=", method, url)
         self.send(route, "operator", self.operator, "GET", url)
