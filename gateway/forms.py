@@ -259,3 +259,29 @@ class AliasEditForm(AliasForm):
 class FeedbackForm(forms.Form):
     score = forms.TypedChoiceField(choices=[("1", "Good"), ("-1", "Bad")], coerce=int)
     comment = forms.CharField(required=False, max_length=2000, widget=forms.Textarea)
+
+
+class AnalyticsFilterForm(forms.Form):
+    """The analytics page's narrowing: choices are what the range has seen."""
+
+    RANGES = {"24h": "24 hours", "7d": "7 days", "30d": "30 days", "90d": "90 days"}
+
+    range = forms.ChoiceField(required=False, choices=list(RANGES.items()))
+    prompt = forms.ChoiceField(required=False, label="Prompt")
+    model = forms.ChoiceField(required=False, label="Model")
+    source = forms.ChoiceField(
+        required=False, label="Source", choices=ANY + Completion.Source.choices
+    )
+
+    def __init__(self, *args, prompts: list[str], models: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["prompt"].choices = [("", "All prompts")] + [(p, p) for p in prompts if p]
+        self.fields["model"].choices = [("", "All models")] + [(m, m) for m in models if m]
+        self.fields["source"].choices = [("", "All sources"), *Completion.Source.choices]
+
+    def value_of(self, name: str) -> str:
+        """The cleaned value, or "" when unset or not a choice (the page then shows all)."""
+        if self.is_bound:
+            self.is_valid()  # cleaned_data keeps the fields that are valid
+        value = getattr(self, "cleaned_data", {}).get(name) or ""
+        return value or ("7d" if name == "range" else "")

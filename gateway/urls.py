@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import logs, openai_compat
+from .views import analytics, logs, openai_compat
 
 app_name = "gateway"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     # /v1/: the OpenAI-compatible API (workspace API keys; OpenAI's error shape)
     path("v1/chat/completions", openai_compat.chat_completions, name="openai-chat-completions"),
     path("v1/models", openai_compat.models, name="openai-models"),
+    # /w/<slug>/analytics/
+    path("w/<slug:slug>/analytics/", analytics.analytics, name="analytics"),
     # /w/<slug>/logs/: the request log
     path("w/<slug:slug>/logs/", logs.log_list, name="logs"),
     path("w/<slug:slug>/logs/export/", logs.log_export, name="log-export"),

@@ -52,7 +52,7 @@ def nice_ceiling(value: float) -> tuple[float, float]:
         return 1.0, 0.25
     raw_step = value / 4
     magnitude = 10 ** math.floor(math.log10(raw_step))
-    for multiple in (1, 2, 2.5, 5, 10):
+    for multiple in (1, 1.5, 2, 2.5, 5, 10):
         step = multiple * magnitude
         if step * 4 >= value:
             return step * 4, step

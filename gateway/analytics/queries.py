@@ -140,6 +140,7 @@ class Scope:
     source: str = ""
     hidden_prompt_names: tuple[str, ...] = ()
     hidden_prompt_paths: tuple[str, ...] = ()  # folders the principal may not see
+    rolled: datetime | None | str = "ask"  # rolled_until(), when the caller read it already
 
     def narrow(self, rows, *, filtered: bool = True):
         rows = rows.filter(workspace_id=self.workspace_id)
@@ -158,7 +159,7 @@ def _grouped(scope: Scope, keys: dict, *, hourly: bool, filtered: bool) -> Itera
     """Rows of measures grouped by `keys` (name -> rollup field) [and hour], from both sources.
 
     Yields dicts with k_<name> keys, k_status, [k_hour] and the measure columns."""
-    boundary = rolled_until()
+    boundary = rolled_until() if scope.rolled == "ask" else scope.rolled
     split = min(max(boundary or scope.start, scope.start), scope.end)
     rolled_keys = {f"k_{name}": F(source) for name, source in keys.items()}
     raw_keys = {

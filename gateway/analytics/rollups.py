@@ -16,7 +16,7 @@ call, with or without the task running; the task only keeps the raw part small.
 from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Count, F, Q, Sum, Value
+from django.db.models import Count, F, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, TruncHour
 from django.utils import timezone
 
@@ -130,7 +130,8 @@ def rollup_pending(*, now: datetime | None = None) -> tuple[datetime, datetime] 
         if progress is not None:
             start = progress.rolled_until - HOUR
         else:
-            oldest = Completion.objects.order_by("id").values_list("created_at", flat=True).first()
+            # Once ever (no progress yet): a full scan on a big log, then never again.
+            oldest = Completion.objects.aggregate(oldest=Min("created_at"))["oldest"]
             if oldest is None:
                 return None
             start = floor_hour(oldest) - HOUR

@@ -5,6 +5,7 @@ import json
 from django import template
 
 from ..analytics import charts
+from ..models import Completion
 
 register = template.Library()
 
@@ -61,3 +62,8 @@ def message_text(content) -> str:
 @register.filter
 def as_json(value) -> str:
     return json.dumps(value, ensure_ascii=False, indent=2, sort_keys=True)
+
+
+@register.filter
+def source_label(value: str) -> str:
+    return dict(Completion.Source.choices).get(value, value or "—")
