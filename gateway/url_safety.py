@@ -66,7 +66,11 @@ def literal_address_refused(url: str) -> bool:
 
 
 def check_host_is_public(host: str, port: int) -> None:
-    for raw in host_addresses(host, port):
+    try:
+        addresses = [str(ipaddress.ip_address(host.split("%", 1)[0]))]  # a literal address
+    except ValueError:
+        addresses = host_addresses(host, port)
+    for raw in addresses:
         address = ipaddress.ip_address(raw.split("%", 1)[0])
         if is_refused_address(address):
             raise ValidationError(

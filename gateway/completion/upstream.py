@@ -4,6 +4,7 @@ whether a retry or a fallback may help and what the caller is told (the provider
 message, with anything secret-looking removed).
 """
 
+import asyncio
 import contextlib
 import email.utils
 import json
@@ -11,6 +12,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import aiohttp
 import anthropic
 import httpx2
 import openai
@@ -255,12 +257,36 @@ def _refused(error: BaseException) -> RefusedAddress | None:
     return None
 
 
+def _causes(error: BaseException):
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def _connection_refused(error: BaseException) -> bool:
+    """The SDKs' aiohttp transport reports a refused connection as a connect *timeout*."""
+    return any(
+        isinstance(cause, aiohttp.ClientConnectorError)
+        and not isinstance(cause, asyncio.TimeoutError)
+        for cause in _causes(error)
+    )
+
+
 def classify(error: Exception, target: Target) -> UpstreamFailure:
     name = f"“{target.provider.name}”"
     refused = _refused(error)
     if refused is not None:
         return UpstreamFailure(
             status=400, code="provider_url_refused", message=str(refused), fallback_ok=True
+        )
+    if _connection_refused(error):
+        return UpstreamFailure(
+            status=502,
+            code="provider_unreachable",
+            message=f"The provider {name} could not be reached.",
+            retryable=True,
         )
     if isinstance(error, openai.APITimeoutError | anthropic.APITimeoutError | TimeoutError):
         return UpstreamFailure(
