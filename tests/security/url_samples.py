@@ -95,6 +95,8 @@ VIEWER_WRITES: dict[str, str] = {
     "accounts:profile": "one's own profile",
     "accounts:password-change": "one's own password",
     "api-v1:prompt_render": "rendering only reads: POST because the variables travel in a body",
+    "api-v1:completion_create": "any role may run a completion; it writes only its own log row",
+    "gateway:openai-chat-completions": "any role may run a completion (its own log row only)",
 }
 
 # JSON bodies for API writes, by route: django-ninja validates the body before the endpoint
@@ -108,6 +110,12 @@ API_BODIES: dict[str, BodyBuilder] = {
     "api-public:prompt_list": lambda s: {"name": "walk/new", "prompt": "Hi {{name}}"},
     "api-public:version_update": lambda s: {"newLabels": ["staging"]},
     "api-public:legacy_prompt_get": lambda s: {"name": "walk/legacy", "prompt": "Hi"},
+    "api-v1:completion_create": lambda s: {"model": _walk_model(s), "prompt": "Hi"},
+    "gateway:openai-chat-completions": lambda s: {
+        "model": _walk_model(s),
+        "messages": [{"role": "user", "content": "Hi"}],
+    },
+    "api-v1:completion_feedback": lambda s: {"score": 1, "comment": "Good"},
 }
 
 # What a refused request must leave as it was (the walk reads every row before and after each
@@ -132,7 +140,10 @@ API_QUERIES: dict[str, Callable[["SampleSource"], str]] = {
 
 # Path prefixes of the JSON APIs (anonymous: 401 JSON) and of the operator console (anonymous
 # and non-staff: redirect to its login). django-ninja views count as API wherever they are.
-API_PREFIXES: tuple[str, ...] = ("api/",)
+API_PREFIXES: tuple[str, ...] = ("api/", "v1/")
+# API routes that answer errors in OpenAI's shape {"error": {"message", "type", "param",
+# "code"}} with OpenAI's codes (docs/api.md): the OpenAI-compatible gateway.
+OPENAI_PREFIXES: tuple[str, ...] = ("v1/",)
 # API routes that answer errors in Langfuse's shape {"message", "error": "LangfuseNotFoundError"}
 # (docs/api.md) rather than the native {"error": {"code", "message"}}.
 LANGFUSE_PREFIXES: tuple[str, ...] = ("api/public/",)
@@ -369,6 +380,46 @@ def _alias_id(s: SampleSource) -> int:
         )
 
     return s.once("alias", make).pk
+
+
+# gateway: the completion APIs
+
+
+_fake_provider = None
+
+
+def _walk_model(s: SampleSource) -> str:
+    """A model of the workspace answered by an in-process fake provider, so a completion the
+    walk runs succeeds (started once per test process, on first use)."""
+    global _fake_provider
+    from gateway.fake_llm import FakeLLMServer
+    from gateway.models import Provider, ProviderModel
+
+    if _fake_provider is None:
+        _fake_provider = FakeLLMServer().start()
+
+    def make(workspace):
+        provider = Provider.objects.create(
+            workspace=workspace,
+            name="Walk provider",
+            kind=Provider.Kind.OPENAI_COMPATIBLE,
+            base_url=_fake_provider.openai_base_url,
+        )
+        return ProviderModel.objects.create(
+            workspace=workspace, provider=provider, name="walk-model", upstream_name="local-demo"
+        )
+
+    return s.once("gateway_model", make).name
+
+
+@sample("completion_id")
+def _completion_id(s: SampleSource) -> str:
+    from gateway.models import Completion
+
+    def make(workspace):
+        return Completion.objects.create(workspace=workspace, source="api", status="ok")
+
+    return str(s.once("completion", make).public_id)
 
 
 # gateway, ...: add your app's samples here (see the module docstring).

@@ -527,7 +527,9 @@ class Walker:
             self._find(route, "api-anonymous", "some accepted method", "405 for every method")
         acme, globex = self.world.acme, self.world.globex
         langfuse = route.pattern.startswith(declared.LANGFUSE_PREFIXES)
+        openai_shape = route.pattern.startswith(declared.OPENAI_PREFIXES)
         _api_error = _langfuse_error if langfuse else _native_error
+        _api_error = _openai_error if openai_shape else _api_error
         for method in accepted:
             answer = self.send(route, "api-anonymous", self.anonymous, method, url, refused=True)
             ok = _api_error(answer, 401, "unauthenticated")
@@ -601,6 +603,17 @@ def _langfuse_error(answer: Answer, status: int, code: str) -> bool:
         answer.status == status
         and isinstance(body.get("message"), str)
         and isinstance(body.get("error"), str)
+    )
+
+
+def _openai_error(answer: Answer, status: int, code: str) -> bool:
+    """OpenAI's shape: {"error": {"message", "type", "param", "code"}} (its own codes)."""
+    error = answer.json.get("error") if isinstance(answer.json, dict) else None
+    return (
+        answer.status == status
+        and isinstance(error, dict)
+        and {"message", "type", "param", "code"} <= set(error)
+        and isinstance(error.get("message"), str)
     )
 
 
