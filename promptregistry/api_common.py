@@ -130,7 +130,7 @@ def served_payload(served: serving.ServedVersion) -> dict:
         "type": served.type,
         "version": served.number,
         "label": served.served_label,
-        "labels": served.labels,
+        "labels": sorted(served.labels),
         "template_format": served.template_format,
         "content": served.content,
         "variables": variables,

@@ -151,14 +151,17 @@ def _get_prompt(
     label: str | None,
     version: int | None,
     resolve: bool = True,
+    not_found: str | None = None,
 ) -> HttpResponse:
+    """`not_found`: the 404's message (default: Langfuse's v2 message naming what was asked)."""
     principal = _principal(request)
     if version is not None and label is not None:
         raise LangfuseError(400, "Cannot specify both version and label; ask for one.")
     try:
         served = serve_visible(principal, name, label=label, version=version, resolve=resolve)
     except (Http404, serving.PromptNotFound) as error:
-        raise LangfuseError(404, not_found_message(name, label, version)) from error
+        message = not_found or not_found_message(name, label, version)
+        raise LangfuseError(404, message) from error
     payload = langfuse_prompt(served, workspace_slug=principal.workspace.slug)
     return conditional_json(request, payload, served)
 
@@ -229,6 +232,7 @@ def _create_version(principal: Principal, payload: PromptCreateIn, extra_labels:
 # --- Routes: /api/public/v2/prompts ---------------------------------------------------------
 
 
+LEGACY_NOT_FOUND = "Prompt not found"
 FROM_UPDATED_AT = Query(None, alias="fromUpdatedAt")
 TO_UPDATED_AT = Query(None, alias="toUpdatedAt")
 
@@ -405,10 +409,11 @@ def legacy_prompt_get(
     name: str = Query(..., min_length=1),
     version: int | None = Query(None, ge=1, le=MAX_INT),
 ):
-    """`isActive` is true for the version labelled production (served by default)."""
+    """`isActive` is true for the version labelled production (served by default). Not
+    found is Langfuse's v1 answer, "Prompt not found"."""
     if "\x00" in name:
-        raise LangfuseError(404, not_found_message(name, None, version))
-    return _get_prompt(request, name, label=None, version=version)
+        raise LangfuseError(404, LEGACY_NOT_FOUND)
+    return _get_prompt(request, name, label=None, version=version, not_found=LEGACY_NOT_FOUND)
 
 
 @langfuse_api.post("/prompts", summary="Create a prompt (legacy)")

@@ -121,7 +121,7 @@ def langfuse_prompt(
             "UnsupportedTemplateFormatError",
         ) from error
     return {
-        "id": f"{served.prompt_id}-{served.number}",
+        "id": version_id({"prompt_id": served.prompt_id, "version": served.number}),
         "name": served.name,
         "version": served.number,
         "type": served.type,
@@ -130,18 +130,42 @@ def langfuse_prompt(
         "labels": served.labels,
         "tags": served.tags,
         "commitMessage": served.commit_message or None,
-        "resolutionGraph": None,
+        "resolutionGraph": resolution_graph(served.resolution_graph),
         "createdAt": served.created_at,
         "updatedAt": served.updated_at,
-        "createdBy": served.created_by,
+        "createdBy": "API" if served.created_via_api else served.created_by,
         "projectId": workspace_slug,
         "isActive": served.is_active,
     }
 
 
+def version_id(node: dict) -> str:
+    """A version's Langfuse `id` (Langfuse gives each version one)."""
+    return f"{node['prompt_id']}-{node['version']}"
+
+
+def resolution_graph(graph: dict | None) -> dict | None:
+    """Langfuse's resolutionGraph: the root version and, per version id, the versions its
+    references resolved to ({"name", "version", "id"})."""
+    if not graph:
+        return None
+
+    def node(item: dict) -> dict:
+        return {"name": item["name"], "version": item["version"], "id": version_id(item)}
+
+    dependencies: dict[str, list[dict]] = {}
+    for parent, child in graph["edges"]:
+        dependencies.setdefault(version_id(parent), []).append(node(child))
+    return {"root": node(graph["root"]), "dependencies": dependencies}
+
+
 def served_from_db(prompt: Prompt, version: PromptVersion) -> serving.ServedVersion:
     """What a write answers with: the stored version (references intact), fresh from the DB."""
-    labels = list(prompt.labels.filter(version=version).values_list("name", flat=True))
+    labels = list(
+        prompt.labels.filter(version=version)
+        .order_by("updated_at", "id")
+        .values_list("name", flat=True)
+    )
     if version.number == prompt.latest_version_number:
         labels.append(LATEST)
     return serving.served_version(prompt, version, labels=labels)

@@ -127,8 +127,8 @@ def check_templates(content: dict, template_format: str) -> None:
     if clash:
         raise ValidationError(
             {
-                "messages": "A variable and a placeholder can't share a name: "
-                + ", ".join(sorted(clash))
+                "messages": "The names of variables and placeholders must be unique; these "
+                "are both: " + ", ".join(sorted(clash))
             }
         )
 

@@ -14,7 +14,7 @@ from workspaces.principal import Principal
 
 from . import cache, templating
 from .models import LATEST, PRODUCTION, Folder, Label, Prompt, PromptVersion
-from .snippet_refs import prompt_named, resolve_content
+from .snippet_refs import graph_node, prompt_named, resolve_content
 
 CACHE_SECONDS = 300
 
@@ -53,6 +53,11 @@ class ServedVersion:
     # The roles a caller must hold to see this prompt (its own and its folders' restrictions):
     # checked by access.may_see_with_roles before anything is returned.
     required_view_roles: list[str] = field(default_factory=list)
+    # Saved through an API key (Langfuse's createdBy "API") rather than by a person.
+    created_via_api: bool = False
+    # The snippets resolved into `content`: {"root": node, "edges": [[parent, child], ...]}
+    # with nodes {"prompt_id", "name", "version"}; None without references or unresolved.
+    resolution_graph: dict | None = None
 
     @property
     def is_active(self) -> bool:
@@ -72,8 +77,10 @@ def _pick_arm(label: dict, seed: str | None) -> int:
 
 
 def _labels_by_number(prompt: Prompt) -> dict[int, list[str]]:
+    """Each version's labels in the order they were put on it, `latest` last (as Langfuse
+    lists them: the labels of a create, then latest)."""
     by_number: dict[int, list[str]] = {}
-    for label in prompt.labels.select_related("version", "split_version"):
+    for label in prompt.labels.select_related("version").order_by("updated_at", "id"):
         by_number.setdefault(label.version.number, []).append(label.name)
     by_number.setdefault(prompt.latest_version_number, []).append(LATEST)
     return by_number
@@ -81,10 +88,18 @@ def _labels_by_number(prompt: Prompt) -> dict[int, list[str]]:
 
 def _resolve_content(
     principal: Principal, prompt: Prompt, version: PromptVersion, resolve: bool
-) -> dict:
+) -> tuple[dict, dict | None]:
+    """The content with snippets resolved, and the graph of what was resolved (or None)."""
     if not resolve:
-        return version.content
-    return resolve_content(principal=principal, name=prompt.name, stored=version.content)
+        return version.content, None
+    resolution = templating.Resolution(root=graph_node(prompt, version.number))
+    resolved = resolve_content(
+        principal=principal, name=prompt.name, stored=version.content, resolution=resolution
+    )
+    if not resolution.edges:
+        return resolved, None
+    edges = [[parent, child] for parent, child in resolution.edges]
+    return resolved, {"root": resolution.root, "edges": edges}
 
 
 def served_version(
@@ -95,8 +110,10 @@ def served_version(
     content: dict | None = None,
     served_label: str | None = None,
     required_view_roles: list[str] | None = None,
+    resolution_graph: dict | None = None,
 ) -> ServedVersion:
-    """One version as plain data; `content` overrides the stored one (snippets resolved)."""
+    """One version as plain data; `content` overrides the stored one (snippets resolved).
+    `labels` in the order clients see them (see _labels_by_number)."""
     return ServedVersion(
         prompt_id=prompt.pk,
         name=prompt.name,
@@ -107,13 +124,15 @@ def served_version(
         content=version.content if content is None else content,
         config=version.config,
         commit_message=version.commit_message,
-        labels=sorted(labels),
+        labels=list(labels),
         tags=sorted(prompt.tags.values_list("name", flat=True)),
         created_at=version.created_at.isoformat(),
         updated_at=prompt.updated_at.isoformat(),
         created_by=version.author_label,
         served_label=served_label,
         required_view_roles=required_view_roles or [],
+        created_via_api=version.author_id is None and version.author_api_key_id is not None,
+        resolution_graph=resolution_graph,
     )
 
 
@@ -137,13 +156,15 @@ def _build(
         )
     if not access.may_see_with_roles(principal, required):
         return None  # checked before resolving: a hidden prompt's snippets are never loaded
+    content, graph = _resolve_content(principal, prompt, version, resolve)
     return served_version(
         prompt,
         version,
         labels=_labels_by_number(prompt).get(number, []),
-        content=_resolve_content(principal, prompt, version, resolve),
+        content=content,
         served_label=served_label,
         required_view_roles=required,
+        resolution_graph=graph,
     )
 
 

@@ -39,18 +39,18 @@ def prompt_named(workspace: Workspace, name: str) -> Prompt | None:
     return prompt
 
 
-def snippet_text(version: PromptVersion) -> str:
-    if "text" in version.content:
-        return version.content["text"]
-    return "\n\n".join(m["content"] for m in version.content["messages"] if "content" in m)
+def graph_node(prompt: Prompt, number: int) -> dict:
+    """One prompt version in a resolution graph (serving turns it into Langfuse's shape)."""
+    return {"prompt_id": prompt.pk, "name": prompt.name, "version": number}
 
 
 def loader_for(principal: Principal):
     """Loads referenced prompts as the principal sees them: a snippet it may not read is
     missing, with the same message, so resolution never reveals restricted text (or that
-    it exists) to someone who can't open it."""
+    it exists) to someone who can't open it. Only text can be included: a chat prompt is
+    refused (SnippetNotTextError), as Langfuse refuses it."""
 
-    def load(reference: templating.SnippetReference) -> str:
+    def load(reference: templating.SnippetReference) -> templating.LoadedSnippet:
         prompt = prompt_named(principal.workspace, reference.name)
         if prompt is None or not selectors.may_see(principal, prompt):
             raise KeyError(reference.name)
@@ -65,7 +65,9 @@ def loader_for(principal: Principal):
         )
         if version is None:
             raise KeyError(reference.name)
-        return snippet_text(version)
+        if "text" not in version.content:
+            raise templating.SnippetNotTextError(reference)
+        return templating.LoadedSnippet(version.content["text"], graph_node(prompt, version.number))
 
     return load
 
@@ -94,11 +96,18 @@ def resolve_snippets(
     )
 
 
-def resolve_content(*, principal: Principal, name: str, stored: dict) -> dict:
+def resolve_content(
+    *,
+    principal: Principal,
+    name: str,
+    stored: dict,
+    resolution: templating.Resolution | None = None,
+) -> dict:
     """Stored content (text or messages) with references resolved for the principal, all
-    texts within one size budget. Raises templating.TemplateError."""
+    texts within one size budget (`resolution`, which also collects the dependency graph
+    when its `root` is set). Raises templating.TemplateError."""
     load = loader_for(principal)
-    resolution = templating.Resolution()
+    resolution = resolution if resolution is not None else templating.Resolution()
 
     def resolve(text: str) -> str:
         if "{{" not in text and "@@@" not in text:

@@ -15,22 +15,30 @@ PromptOps form
 Langfuse form
     ``@@@langfusePrompt:name=NAME|label=LABEL@@@`` or
     ``@@@langfusePrompt:name=NAME|version=N@@@``, as written by Langfuse's
-    prompt composability feature. The name may contain any character except
-    ``|``, ``@`` and line breaks.
+    prompt composability feature: ``name=`` first, then exactly one ``label=``
+    or ``version=`` (a number). The name may contain any character except
+    ``|`` and line breaks.
 
-A reference names either a label or a version, never both. Without either it
-means the ``production`` label. References are resolved before variables are
-rendered (:func:`resolve_references`), and the snippet's text is inserted as it
-is, so it should be written in the including prompt's template format.
-Snippets may reference other snippets, up to ``max_depth`` levels; a chain of
+A PromptOps reference names either a label or a version, never both; without
+either it means the ``production`` label. References are resolved before
+variables are rendered (:func:`resolve_references`), and the snippet's text is
+inserted as it is, so it should be written in the including prompt's template
+format. Snippets may reference other snippets, up to ``max_depth`` levels below
+the prompt (four, so five prompts in a chain, as Langfuse allows); a chain of
 references that leads back to a prompt already being included is a cycle and
 an error. Each reference is expanded once however often it appears, and all the
 texts of one prompt may expand to at most ``DEFAULT_MAX_EXPANDED_CHARS``
 characters together, checked while expanding.
 
-Text that starts like a reference but does not follow the syntax (for example
-``{{> name|tag=x}}``) is an error rather than ordinary text, so a typo cannot
-leak a half-written reference into a prompt.
+Text that starts like a PromptOps reference but does not follow the syntax (for
+example ``{{> name|tag=x}}``) is an error rather than ordinary text, so a typo
+cannot leak a half-written reference into a prompt. A malformed Langfuse tag
+(``@@@langfusePrompt:name=x@@@``, ``@@@langfusePrompt:version=1|name=x@@@``) is
+left as ordinary text, as Langfuse leaves it.
+
+A loader may return the text alone or a :class:`LoadedSnippet`, whose ``node``
+(what was loaded, e.g. a prompt version) is recorded in the resolution's
+``edges``: the dependency graph clients see as Langfuse's ``resolutionGraph``.
 """
 
 from __future__ import annotations
@@ -43,13 +51,15 @@ from typing import Literal
 from promptregistry.templating.errors import TemplateError, TemplateSyntaxError
 
 DEFAULT_LABEL = "production"
-DEFAULT_MAX_DEPTH = 5
+# Levels of references below a prompt: a chain of five prompts, Langfuse's
+# MAX_PROMPT_NESTING_DEPTH (its root is level 0 and level 5 is refused).
+DEFAULT_MAX_DEPTH = 4
 # What one prompt may expand to with its snippets, all texts together (a stored text holds at
 # most 200,000 characters; this leaves room to compose, not to multiply).
 DEFAULT_MAX_EXPANDED_CHARS = 1_000_000
 
 ReferenceSyntax = Literal["promptops", "langfuse"]
-SnippetLoader = Callable[["SnippetReference"], str]
+SnippetLoader = Callable[["SnippetReference"], "str | LoadedSnippet"]
 
 
 # --------------------------------------------------------------------------
@@ -82,7 +92,10 @@ class SnippetCycleError(SnippetError):
 
     def __init__(self, cycle: list[str]) -> None:
         self.cycle = list(cycle)
-        super().__init__(f"Snippet references form a cycle: {' -> '.join(self.cycle)}")
+        super().__init__(
+            "Circular dependency detected: snippet references form a cycle:"
+            f" {' -> '.join(self.cycle)}"
+        )
 
 
 class SnippetDepthError(SnippetError):
@@ -92,9 +105,29 @@ class SnippetDepthError(SnippetError):
         self.chain = list(chain)
         self.max_depth = max_depth
         super().__init__(
-            f"Snippet references are nested more than {max_depth} levels deep:"
-            f" {' -> '.join(self.chain)}"
+            f"Maximum nesting depth exceeded: snippet references may nest {max_depth} levels"
+            f" below a prompt ({max_depth + 1} prompts in a chain): {' -> '.join(self.chain)}"
         )
+
+
+class SnippetNotTextError(SnippetError):
+    """A reference names a chat prompt: only text can be included in another prompt."""
+
+    def __init__(self, reference: SnippetReference) -> None:
+        self.reference = reference
+        super().__init__(
+            f"Snippet {reference.describe()} is a chat prompt: only text prompts and snippets"
+            " can be included in another prompt"
+        )
+
+
+@dataclass(frozen=True)
+class LoadedSnippet:
+    """What a loader found for a reference: its text, and what it is (``node``, recorded in
+    the resolution's dependency graph; e.g. ``{"name", "version", ...}``)."""
+
+    text: str
+    node: dict | None = None
 
 
 # --------------------------------------------------------------------------
@@ -132,13 +165,12 @@ class SnippetReference:
 # Loose patterns find everything that claims to be a reference; the stricter
 # ones below then decide whether it is well formed.
 _CANDIDATE = re.compile(
-    r"(?P<promptops>\{\{\s*>[^{}\n]*\}\})|(?P<langfuse>@@@langfusePrompt:[^@\n]*@@@)"
+    r"(?P<promptops>\{\{\s*>[^{}\n]*\}\})|(?P<langfuse>@@@langfusePrompt:.*?@@@)"
 )
 _PROMPTOPS = re.compile(
     r"\{\{\s*>\s*(?P<name>[A-Za-z0-9_./-]+)"
     r"(?:\s*\|\s*(?P<key>label|version)\s*=\s*(?P<value>[A-Za-z0-9_.-]+))?\s*\}\}"
 )
-_LANGFUSE_PARAMETER = re.compile(r"(?P<key>name|label|version)=(?P<value>[^|@\n]+)")
 _LABEL = re.compile(r"[A-Za-z0-9_.-]+")
 
 
@@ -152,47 +184,54 @@ def find_references(text: str, *, strict: bool = True) -> list[SnippetReference]
     references: list[SnippetReference] = []
     for match in _CANDIDATE.finditer(text):
         try:
-            references.append(_parse_candidate(match))
+            reference = _parse_candidate(match)
         except ValueError as exc:
             if strict:
                 lineno = text.count("\n", 0, match.start()) + 1
                 raise SnippetSyntaxError(str(exc), lineno) from None
+            continue
+        if reference is not None:
+            references.append(reference)
     return references
 
 
-def _parse_candidate(match: re.Match[str]) -> SnippetReference:
+def _parse_candidate(match: re.Match[str]) -> SnippetReference | None:
+    """The reference, None for a malformed Langfuse tag (ordinary text), ValueError for a
+    malformed PromptOps reference."""
     raw = match.group()
-    if match.lastgroup == "promptops":
-        parsed = _PROMPTOPS.fullmatch(raw)
-        if parsed is None:
-            raise ValueError(
-                f"Invalid snippet reference {raw}: write {{{{> name}}}},"
-                " {{> name|label=staging}} or {{> name|version=3}}"
-            )
-        parameters = {"name": parsed["name"]}
-        if parsed["key"]:
-            parameters[parsed["key"]] = parsed["value"]
-        syntax: ReferenceSyntax = "promptops"
-    else:
-        parameters = _langfuse_parameters(raw)
-        syntax = "langfuse"
+    if match.lastgroup == "langfuse":
+        return _langfuse_reference(raw, match.span())
+    parsed = _PROMPTOPS.fullmatch(raw)
+    if parsed is None:
+        raise ValueError(
+            f"Invalid snippet reference {raw}: write {{{{> name}}}},"
+            " {{> name|label=staging}} or {{> name|version=3}}"
+        )
+    parameters = {"name": parsed["name"]}
+    if parsed["key"]:
+        parameters[parsed["key"]] = parsed["value"]
     name, label, version = _validate_parameters(raw, parameters)
-    return SnippetReference(name, label, version, raw, match.span(), syntax)
+    return SnippetReference(name, label, version, raw, match.span(), "promptops")
 
 
-def _langfuse_parameters(raw: str) -> dict[str, str]:
+def _langfuse_reference(raw: str, span: tuple[int, int]) -> SnippetReference | None:
+    """Langfuse's rule: ``name=NAME`` then ``label=LABEL`` or ``version=N``, nothing else;
+    anything else is not a reference (the text stays as written)."""
     body = raw.removeprefix("@@@langfusePrompt:").removesuffix("@@@")
-    parameters: dict[str, str] = {}
-    for part in body.split("|"):
-        parsed = _LANGFUSE_PARAMETER.fullmatch(part.strip())
-        if parsed is None or parsed["key"] in parameters:
-            raise ValueError(
-                f"Invalid Langfuse prompt reference {raw}: write"
-                " @@@langfusePrompt:name=NAME|label=LABEL@@@ or"
-                " @@@langfusePrompt:name=NAME|version=N@@@"
-            )
-        parameters[parsed["key"]] = parsed["value"].strip()
-    return parameters
+    parts = body.split("|")
+    if len(parts) != 2:
+        return None
+    key, _, name = parts[0].partition("=")
+    kind, _, value = parts[1].partition("=")
+    if key != "name" or not name or not value:
+        return None
+    if kind == "version":
+        if not (value.isascii() and value.isdigit()):
+            return None
+        return SnippetReference(name, None, int(value), raw, span, "langfuse")
+    if kind == "label":
+        return SnippetReference(name, value, None, raw, span, "langfuse")
+    return None
 
 
 def _validate_parameters(
@@ -238,13 +277,22 @@ class Resolution:
 
     ``limit`` bounds the characters all texts may expand to together, checked while
     expanding so an oversized fan-out stops early. ``resolved`` memoises each reference
-    once expanded: ``(text, levels of nesting below it, names included below it)``.
+    once expanded: ``(text, levels of nesting below it, names included below it, node)``.
+    ``root`` is the node of the prompt being resolved (give it to record the graph) and
+    ``edges`` the ``(parent node, child node)`` pairs met, each once, in the order of the
+    references in each parent's text.
     """
 
     limit: int = DEFAULT_MAX_EXPANDED_CHARS
     used: int = 0
     loaded: dict = field(default_factory=dict)
     resolved: dict = field(default_factory=dict)
+    root: dict | None = None
+    edges: list = field(default_factory=list)
+
+    def add_edge(self, parent: dict | None, child: dict | None) -> None:
+        if parent is not None and child is not None and (parent, child) not in self.edges:
+            self.edges.append((parent, child))
 
     @property
     def remaining(self) -> int:
@@ -275,9 +323,17 @@ def resolve_references(
     """
     resolution = resolution if resolution is not None else Resolution()
     chain = [root_name] if root_name is not None else []
-    resolved, _, _ = _resolve(text, load, max_depth, chain, resolution)
+    resolved, _, _ = _resolve(text, load, max_depth, chain, resolution, resolution.root)
     resolution.used += len(resolved)
     return resolved
+
+
+def _loaded_text(loaded: str | LoadedSnippet) -> str:
+    return loaded.text if isinstance(loaded, LoadedSnippet) else loaded
+
+
+def _loaded_node(loaded: str | LoadedSnippet) -> dict | None:
+    return loaded.node if isinstance(loaded, LoadedSnippet) else None
 
 
 def _resolve(
@@ -286,10 +342,11 @@ def _resolve(
     max_depth: int,
     chain: list[str],
     resolution: Resolution,
+    node: dict | None,
     depth: int = 0,
 ) -> tuple[str, int, frozenset[str]]:
-    """``text`` (included ``depth`` levels deep) resolved, how deep its references nest,
-    and the names it includes."""
+    """``text`` (of ``node``, included ``depth`` levels deep) resolved, how deep its
+    references nest, and the names it includes."""
     try:
         references = find_references(text)
     except SnippetSyntaxError as exc:
@@ -308,9 +365,10 @@ def _resolve(
     position = 0
     for reference in references:
         start, end = reference.span
-        expanded, below, included = _resolve_one(
+        expanded, below, included, child = _resolve_one(
             reference, load, max_depth, chain, resolution, depth + 1
         )
+        resolution.add_edge(node, child)
         parts.append(text[position:start])
         parts.append(expanded)
         size += start - position + len(expanded)
@@ -334,7 +392,7 @@ def _resolve_one(
     chain: list[str],
     resolution: Resolution,
     depth: int,
-) -> tuple[str, int, frozenset[str]]:
+) -> tuple[str, int, frozenset[str], dict | None]:
     if reference.name in chain:
         # Cycles are matched by name, whatever the label or version: a prompt that includes
         # another version of itself is almost always a mistake.
@@ -348,19 +406,25 @@ def _resolve_one(
                 resolution.loaded[reference.key] = load(reference)
             except LookupError:  # KeyError, or the loader's own "not found"
                 raise SnippetNotFoundError(reference, chain) from None
-        memo = _resolve(
-            resolution.loaded[reference.key],
-            load,
-            max_depth,
-            [*chain, reference.name],
-            resolution,
-            depth,
+        loaded = resolution.loaded[reference.key]
+        node = _loaded_node(loaded)
+        memo = (
+            *_resolve(
+                _loaded_text(loaded),
+                load,
+                max_depth,
+                [*chain, reference.name],
+                resolution,
+                node,
+                depth,
+            ),
+            node,
         )
         resolution.resolved[reference.key] = memo
         return memo
     # Expanded before, elsewhere in the tree: the same text, unless this place is deeper
     # or lies on a path its insides lead back to.
-    _, height, included = memo
+    _, height, included, _ = memo
     back = next((name for name in chain if name in included), None)
     if back is not None:
         raise SnippetCycleError([*chain[chain.index(back) :], reference.name, back])
@@ -388,7 +452,7 @@ def detect_cycle(name: str, text: str, load: SnippetLoader) -> list[str] | None:
                 continue
             explored.add(reference.key)
             try:
-                loaded = load(reference)
+                loaded = _loaded_text(load(reference))
             except LookupError:
                 continue
             found = visit(loaded, [*path, reference.name])
@@ -410,12 +474,13 @@ def check_references(
     """Save-time validation: raise if ``text`` cannot be resolved as prompt ``name``.
 
     Raises :class:`SnippetSyntaxError`, :class:`SnippetCycleError`,
-    :class:`SnippetNotFoundError`, :class:`SnippetDepthError` or :class:`SnippetSizeError`.
+    :class:`SnippetNotFoundError`, :class:`SnippetDepthError`, :class:`SnippetSizeError`
+    or what the loader raises (:class:`SnippetNotTextError`).
     """
     find_references(text)  # syntax errors first: they are the author's to fix here
     resolution = resolution if resolution is not None else Resolution()
 
-    def load_once(reference: SnippetReference) -> str:
+    def load_once(reference: SnippetReference) -> str | LoadedSnippet:
         if reference.key not in resolution.loaded:
             resolution.loaded[reference.key] = load(reference)
         return resolution.loaded[reference.key]

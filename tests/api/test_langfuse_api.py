@@ -60,12 +60,12 @@ def test_a_text_prompt_has_langfuses_shape(api_client, movie_critic):
     assert body["type"] == "text"
     assert body["prompt"] == "As a {{criticlevel}} movie critic, do you like {{movie}}?"
     assert body["config"] == {"model": "local-demo", "temperature": 0.5}
-    assert body["labels"] == ["latest", "production"]
+    assert body["labels"] == ["production", "latest"]  # as Langfuse lists them: latest last
     assert body["tags"] == ["movies"]
     assert body["commitMessage"] == "First cut"
     assert body["resolutionGraph"] is None
     assert body["isActive"] is True
-    assert body["createdBy"] == "API key setup"
+    assert body["createdBy"] == "API"  # Langfuse's word for a version saved through a key
     assert {"id", "createdAt", "updatedAt", "projectId"} <= set(body)
     assert parse_obj_as(Prompt, body).prompt == body["prompt"]
     assert response["X-PromptOps-Version"] == "1"
@@ -302,7 +302,7 @@ def test_creating_a_prompt_returns_it_with_latest(api_client):
     assert response.status_code == 201, response.content
     body = response.json()
     assert (body["name"], body["version"], body["type"]) == ("folder/new", 1, "text")
-    assert body["labels"] == ["latest", "staging"]
+    assert body["labels"] == ["staging", "latest"]
     assert body["tags"] == ["greeting"]
     assert body["commitMessage"] == "From the SDK"
     assert parse_obj_as(Prompt, body).config == {"temperature": 0.1}
@@ -407,7 +407,7 @@ def test_new_labels_move_onto_the_version(api_client, movie_critic, add_version)
         {"newLabels": ["staging", "qa"]},
     )
     assert response.status_code == 200, response.content
-    assert response.json()["labels"] == ["latest", "qa", "staging"]
+    assert response.json()["labels"] == ["staging", "qa", "latest"]
     labels = {label.name: label.version.number for label in movie_critic.labels.all()}
     assert labels == {"production": 1, "staging": 3, "qa": 3}
 
@@ -524,7 +524,7 @@ def test_the_legacy_create_with_is_active_releases_to_production(api_client):
     )
     assert response.status_code == 201, response.content
     assert response.json()["isActive"] is True
-    assert response.json()["labels"] == ["latest", "production"]
+    assert response.json()["labels"] == ["production", "latest"]
 
 
 # --- Never a 5xx -------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ def test_create_prompt_makes_a_version_fetchable_at_once(langfuse_for, key_pair)
         commit_message="From the SDK",
     )
     assert created.version == 1
-    assert created.labels == ["latest", "staging"]
+    assert created.labels == ["staging", "latest"]
     fetched = langfuse.get_prompt("support/reply", label="staging")
     assert fetched.compile(question="why") == "Answer why kindly."
     chat = langfuse.create_prompt(

@@ -58,9 +58,9 @@ def test_a_memoised_snippet_still_counts_towards_the_depth_limit():
         return texts[reference.name]
 
     # "b" is first expanded at depth 1 (fine), then met again at depth 2, where its five
-    # levels below would pass the limit of 5.
+    # levels below would pass a limit of 5.
     with pytest.raises(templating.SnippetDepthError):
-        templating.resolve_references("{{> b}} {{> a}}", load, root_name="root")
+        templating.resolve_references("{{> b}} {{> a}}", load, max_depth=5, root_name="root")
 
 
 def test_a_memoised_snippet_still_reports_a_cycle_through_it():

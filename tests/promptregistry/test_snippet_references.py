@@ -62,34 +62,55 @@ def test_langfuse_references_are_understood():
     text = (
         "@@@langfusePrompt:name=Base Prompt|label=staging@@@\n"
         "@@@langfusePrompt:name=other|version=12@@@\n"
-        "@@@langfusePrompt:name=plain@@@"
+        "@@@langfusePrompt:name=a@b ?#|label=prod-v1.0_beta@@@"
     )
     found = [(r.name, r.label, r.version, r.syntax) for r in find_references(text)]
     assert found == [
         ("Base Prompt", "staging", None, "langfuse"),
         ("other", None, 12, "langfuse"),
-        ("plain", "production", None, "langfuse"),
+        ("a@b ?#", "prod-v1.0_beta", None, "langfuse"),
     ]
 
 
-def test_langfuse_reference_parameters_may_come_in_any_order():
-    [reference] = find_references("@@@langfusePrompt:version=2|name=x@@@")
-    assert (reference.name, reference.version) == ("x", 2)
+@pytest.mark.parametrize(
+    "tag",
+    [
+        # Langfuse's parsePromptDependencyTags tests: these are not references.
+        "@@@langfusePrompt:invalid@@@",
+        "@@@langfusePrompt:name=missing-type@@@",
+        "@@@langfusePrompt:version=1@@@",
+        "@@@langfusePrompt:name=invalid|something=else@@@",
+        "@@@langfusePrompt:version=2|name=x@@@",
+        "@@@langfusePrompt:name=x|label=a|version=2@@@",
+        "@@@langfusePrompt:name=x|version=latest@@@",
+        "@@@langfusePrompt:name=|label=x@@@",
+        "@@langfusePrompt:name=test|version=1@@",
+        "@@@langfusePrompt:name=test|version=1",
+        "langfusePrompt:name=test|version=1@@@",
+        "@@@langfuseMedia:type=image/jpeg|id=cc48838a|source=base64@@@",
+    ],
+)
+def test_malformed_langfuse_tags_are_left_as_text_as_langfuse_leaves_them(tag):
+    text = f"Valid: @@@langfusePrompt:name=valid|version=1@@@ Other: {tag}"
+
+    assert [(r.name, r.version) for r in find_references(text)] == [("valid", 1)]
+    assert resolve_references(text, loader({"valid": "V"})) == f"Valid: V Other: {tag}"
+
+
+def test_several_tags_for_one_name_are_separate_references():
+    text = (
+        "@@@langfusePrompt:name=same|version=1@@@ @@@langfusePrompt:name=same|version=2@@@ "
+        "@@@langfusePrompt:name=same|label=production@@@"
+    )
+    found = [(r.name, r.label, r.version) for r in find_references(text)]
+    assert found == [("same", None, 1), ("same", None, 2), ("same", "production", None)]
 
 
 @pytest.mark.parametrize(
     "text",
-    [
-        "{{> name|tag=x}}",
-        "{{> name|version=latest}}",
-        "{{> }}",
-        "{{> has space}}",
-        "@@@langfusePrompt:label=x@@@",
-        "@@@langfusePrompt:name=x|label=a|version=2@@@",
-        "@@@langfusePrompt:name=x|colour=red@@@",
-    ],
+    ["{{> name|tag=x}}", "{{> name|version=latest}}", "{{> }}", "{{> has space}}"],
 )
-def test_malformed_references_are_syntax_errors(text):
+def test_malformed_promptops_references_are_syntax_errors(text):
     with pytest.raises(SnippetSyntaxError):
         find_references("ok\n" + text)
 
@@ -203,7 +224,23 @@ def test_nesting_deeper_than_the_limit_is_refused():
     with pytest.raises(SnippetDepthError) as raised:
         resolve_references("{{> level1}}", loader(texts), max_depth=5)
     assert raised.value.chain == ["level1", "level2", "level3", "level4", "level5", "level6"]
-    assert "more than 5 levels" in str(raised.value)
+    assert "Maximum nesting depth exceeded" in str(raised.value)
+    assert "may nest 5 levels" in str(raised.value)
+
+
+def test_by_default_five_prompts_may_chain_as_in_langfuse():
+    texts = {
+        f"depth-{i}": f"@@@langfusePrompt:name=depth-{i + 1}|label=production@@@"
+        for i in range(1, 5)
+    }
+    texts["depth-5"] = "deepest"
+    load = loader(texts)
+
+    assert resolve_references(texts["depth-1"], load, root_name="depth-1") == "deepest"
+    with pytest.raises(SnippetDepthError, match="Maximum nesting depth exceeded"):
+        resolve_references(
+            "@@@langfusePrompt:name=depth-1|label=production@@@", load, root_name="depth-0"
+        )
 
 
 def test_nesting_up_to_the_limit_is_allowed():

@@ -562,12 +562,12 @@ def test_highlight_tokens_in_fstring_skip_escaped_braces():
 
 
 def test_highlight_tokens_in_jinja2_mark_expressions():
-    text = "{% if a %}{{ a|upper }}{% endif %}@@@langfusePrompt:name=x@@@"
+    text = "{% if a %}{{ a|upper }}{% endif %}@@@langfusePrompt:name=x|label=y@@@"
     assert tokenize_for_highlight(text, JINJA2) == [
         ("text", "{% if a %}"),
         ("variable", "{{ a|upper }}"),
         ("text", "{% endif %}"),
-        ("snippet", "@@@langfusePrompt:name=x@@@"),
+        ("snippet", "@@@langfusePrompt:name=x|label=y@@@"),
     ]
 
 

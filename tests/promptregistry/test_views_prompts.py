@@ -856,7 +856,7 @@ def test_the_snippet_list_shows_where_each_snippet_is_used(vera_client, acme, bo
         acme,
         "b",
         by=bob,
-        messages=[{"role": "system", "content": "@@@langfusePrompt:name=tone@@@"}],
+        messages=[{"role": "system", "content": "@@@langfusePrompt:name=tone|version=1@@@"}],
     )
 
     page = words(vera_client.get(SNIPPETS))
