@@ -278,6 +278,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # hung handlers must never keep the process alive
+    request_queue_size = 128  # many clients connecting at once (benchmarks) are not refused
     owner: FakeLLMServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
