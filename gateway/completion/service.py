@@ -109,7 +109,10 @@ class CompletionCall:
             self._failed(error.code, error.message)
             raise
         except asyncio.CancelledError:
+            # The caller went away before any response existed (waiting for the first token):
+            # no response will be closed, so the row is written here.
             self._cancelled()
+            await self.awrite_row()
             raise
 
     async def _open(self) -> None:

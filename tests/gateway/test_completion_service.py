@@ -2,6 +2,7 @@
 fault cases (429 then 200, 5xx, stall, cut stream, malformed, caller gone, fallbacks)."""
 
 import asyncio
+import contextlib
 import time
 from decimal import Decimal
 
@@ -408,3 +409,22 @@ def test_tokens_are_counted_here_only_when_the_provider_reports_none(acme):
     call.target = object()
 
     assert call.tokens()[1:] == (3, True)
+
+
+def test_a_caller_gone_before_the_first_token_is_logged_cancelled(acme, gateway_models, fake_llm):
+    fake_llm.fail_next("hang")
+
+    async def go():
+        call = CompletionCall(ask(acme, stream=True))
+        task = asyncio.ensure_future(call.start())
+        await asyncio.sleep(0.5)
+        task.cancel()  # what Django's ASGI handler does when the client disconnects
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await clients.close_loop_clients()
+
+    async_to_sync(go)()
+
+    row = only_row()
+    assert (row.status, row.error_type, row.ttft_ms) == ("cancelled", "client_disconnected", None)
+    assert wait_for(lambda: len(fake_llm.cancelled) == 1)

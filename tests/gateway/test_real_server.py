@@ -142,6 +142,26 @@ def test_a_client_hanging_up_mid_stream_cancels_upstream_and_is_logged_cancelled
     assert written[0]["stream"] == 1
 
 
+def test_a_client_giving_up_before_the_first_token_cancels_upstream_and_is_logged(
+    server, fake_llm
+):
+    base, secret, database = server
+    before = len(rows(database))
+    fake_llm.fail_next("hang")
+
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(
+            f"{base}/v1/chat/completions",
+            json=body(),
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=1,
+        )
+
+    assert wait_for(lambda: fake_llm.cancelled), "the provider never saw the call cancelled"
+    written = wait_for(lambda: rows(database)[before:])
+    assert len(written) == 1 and written[0]["status"] == "cancelled"
+
+
 def test_a_provider_failure_before_the_stream_is_a_status_not_a_broken_stream(server, fake_llm):
     base, secret, database = server
     fake_llm.fail_next("500", times=3)
