@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "workspaces",
     "promptregistry",
     "gateway",
+    "evaluations",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,8 @@ PROMPTOPS_ALLOW_PRIVATE_PROVIDERS = env_bool(
     "PROMPTOPS_ALLOW_PRIVATE_PROVIDERS", default=not DATABASE_URL
 )
 PROMPTOPS_DEMO_MODEL_URL = os.environ.get("PROMPTOPS_DEMO_MODEL_URL", "http://127.0.0.1:8001/v1")
+# GET /metrics (Prometheus) answers requests bearing this token; unset: /metrics is a 404.
+PROMPTOPS_METRICS_TOKEN = os.environ.get("PROMPTOPS_METRICS_TOKEN", "")
 
 # Email: EMAIL_URL (smtp://user:pass@host:port, smtp+tls://..., console://), else console.
 EMAIL_URL = os.environ.get("EMAIL_URL", "console://")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import analytics, catalog, logs, openai_compat, providers, settings
+from .views import analytics, catalog, logs, metrics, openai_compat, providers, settings
 
 app_name = "gateway"
 
@@ -8,6 +8,8 @@ urlpatterns = [
     # /v1/: the OpenAI-compatible API (workspace API keys; OpenAI's error shape)
     path("v1/chat/completions", openai_compat.chat_completions, name="openai-chat-completions"),
     path("v1/models", openai_compat.models, name="openai-models"),
+    # /metrics: Prometheus (a bearer token, PROMPTOPS_METRICS_TOKEN)
+    path("metrics", metrics.metrics_view, name="metrics"),
     # /w/<slug>/providers/, /models/, /aliases/: providers, their models, aliases
     path("w/<slug:slug>/providers/", providers.provider_list, name="providers"),
     path("w/<slug:slug>/providers/new/", providers.provider_create, name="provider-create"),

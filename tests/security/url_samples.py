@@ -69,6 +69,8 @@ PUBLIC: dict[str, str] = {
     "api-public:api-root": "django-ninja's root marker, always 404",
     "admin:login": "the operator console's way in",
     "admin:logout": "ends an operator session; anonymous visitors are sent to the login page",
+    "gateway:metrics": "Prometheus scrape: needs the operator's bearer token "
+    "(PROMPTOPS_METRICS_TOKEN), 404 while unset; counts only, no content",
 }
 
 # Routes that may answer 503 by design (the walk fails every other 5xx).
@@ -422,7 +424,38 @@ def _completion_id(s: SampleSource) -> str:
     return str(s.once("completion", make).public_id)
 
 
-# gateway, ...: add your app's samples here (see the module docstring).
+# gateway: the pages (providers, models, aliases; the log's completion_id is above)
+
+
+@sample("provider_id")
+def _provider_id(s: SampleSource) -> int:
+    from gateway.models import ProviderModel
+
+    _walk_model(s)
+    return ProviderModel.objects.get(workspace=s.workspace, name="walk-model").provider_id
+
+
+@sample("model_id")
+def _model_id(s: SampleSource) -> int:
+    from gateway.models import ProviderModel
+
+    _walk_model(s)
+    return ProviderModel.objects.get(workspace=s.workspace, name="walk-model").pk
+
+
+@sample("model_alias_id")
+def _model_alias_id(s: SampleSource) -> int:
+    from gateway.models import ModelAlias, ProviderModel
+
+    def make(workspace):
+        _walk_model(s)
+        model = ProviderModel.objects.get(workspace=workspace, name="walk-model")
+        return ModelAlias.objects.create(workspace=workspace, name="walk-fast", model=model)
+
+    return s.once("model_alias", make).pk
+
+
+# ...: add your app's samples here (see the module docstring).
 
 
 # the operator console (/admin/): staff only, so the values only need to resolve
