@@ -12,9 +12,15 @@ round by round (the machine is shared, so only ratios within a run mean anything
   recreate and a Redis database it may flush (else that half is skipped and said so).
 
 Goal: retrieval >= 0.5 x the ceiling with zero errors. wrk is installed with apt if missing.
+
+Streaming, on the same `make run` server: 50 concurrent streams of /v1/chat/completions (a
+stored prompt on the local demo model) against the same streams straight from the demo model:
+time to the first event, p50 and p99, and what the server adds.
 """
 
+import asyncio
 import base64
+import logging
 import os
 import re
 import secrets
@@ -38,6 +44,8 @@ SECONDS = int(os.environ.get("PROMPTOPS_BENCH_SECONDS", "5"))
 ROUNDS = int(os.environ.get("PROMPTOPS_BENCH_ROUNDS", "5"))
 GOAL = 0.5
 PROMPT_PATH = "/api/public/v2/prompts/support/triage?label=production"
+STREAMS = 50
+TICKET = {"company": "Acme", "ticket": "My invoice is wrong"}
 CEILING_COMMAND = "gunicorn config.wsgi:application --workers 1 --bind 127.0.0.1:{port}"
 
 
@@ -83,6 +91,7 @@ def _prepare(env: dict) -> str:
     _manage(env, "migrate", "--noinput", "-v", "0")
     _manage(env, "setup_demo")
     _manage(env, "seed_demo_prompts", "--workspace", "demo")
+    _manage(env, "setup_demo_models", "--workspace", "demo")
     public, secret = _manage(
         env, "create_api_key", "--workspace", "demo", "--name", "bench", "--role", "viewer"
     ).split()
@@ -123,7 +132,9 @@ def _production_env(var_dir: str, database_url: str, redis_url: str) -> dict:
 
 
 class Server:
-    def __init__(self, name: str, argv: list[str], env: dict, port: int) -> None:
+    def __init__(
+        self, name: str, argv: list[str], env: dict, port: int, probe: str = "/healthz"
+    ) -> None:
         self.name, self.port = name, port
         self.process = subprocess.Popen(
             argv,
@@ -137,7 +148,7 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(self.url + "/healthz", timeout=1):  # noqa: S310
+                with urllib.request.urlopen(self.url + probe, timeout=1):  # noqa: S310
                     return
             except OSError:
                 time.sleep(0.2)
@@ -166,6 +177,74 @@ def _load(wrk: str, url: str, headers: list[str], seconds: int) -> tuple[float, 
     return rate, errors
 
 
+async def _first_events(url: str, headers: dict, body: dict) -> tuple[list[float], int]:
+    """STREAMS concurrent streams: seconds to each one's first SSE event, and failures."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=STREAMS)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+
+        async def one() -> float | None:
+            started = time.perf_counter()
+            first = None
+            try:
+                async with client.stream("POST", url, headers=headers, json=body) as response:
+                    if response.status_code != 200:
+                        return None
+                    async for line in response.aiter_lines():
+                        if first is None and line.startswith("data:"):
+                            first = time.perf_counter() - started
+            except httpx.HTTPError:
+                return None
+            return first
+
+        found = await asyncio.gather(*(one() for _ in range(STREAMS)))
+    times = [seconds for seconds in found if seconds is not None]
+    return times, STREAMS - len(times)
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _streaming(gateway_url: str, auth: str, model_url: str) -> list[str]:
+    """First-event times of STREAMS concurrent streams, straight from the demo model and through
+    the server (a stored prompt on it): p50 and p99, median of the rounds, and what the server
+    adds."""
+    through = (
+        gateway_url + "/v1/chat/completions",
+        {"Authorization": f"Basic {auth}"},
+        {"model": "prompt", "prompt_id": "support/triage", "prompt_variables": TICKET},
+    )
+    direct = (
+        model_url + "/v1/chat/completions",
+        {},
+        {"model": "local-demo", "messages": [{"role": "user", "content": TICKET["ticket"]}]},
+    )
+    sides = {"direct": direct, "through": through}
+    asyncio.run(_first_events(through[0], through[1], {**through[2], "stream": True}))  # warm up
+    found: dict[str, list[tuple[float, float]]] = {name: [] for name in sides}
+    failed = dict.fromkeys(sides, 0)
+    for _ in range(ROUNDS):
+        for name, (url, headers, body) in sides.items():
+            times, errors = asyncio.run(_first_events(url, headers, {**body, "stream": True}))
+            failed[name] += errors
+            if times:
+                found[name].append((_percentile(times, 0.5), _percentile(times, 0.99)))
+    if not all(found.values()):
+        return [f"streaming: no stream completed ({failed})"]
+    p50 = {name: statistics.median(r[0] for r in rounds) * 1e3 for name, rounds in found.items()}
+    p99 = {name: statistics.median(r[1] for r in rounds) * 1e3 for name, rounds in found.items()}
+    return [
+        f"streaming, {STREAMS} concurrent /v1/chat/completions streams: first event direct p50 "
+        f"{p50['direct']:.1f} ms, p99 {p99['direct']:.1f} ms; through make run's server p50 "
+        f"{p50['through']:.1f} ms, p99 {p99['through']:.1f} ms (added p50 "
+        f"{p50['through'] - p50['direct']:.1f} ms, p99 {p99['through'] - p99['direct']:.1f} ms); "
+        f"{failed['through']} failures"
+    ]
+
+
 def _versions() -> str:
     from importlib.metadata import version
 
@@ -175,16 +254,29 @@ def _versions() -> str:
 
 
 def run():
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
     wrk = _wrk()
     yield _versions() + f"; {os.cpu_count()} cores; wrk -t2 -c{CLIENTS} -d{SECONDS}s"
+    load_before = os.getloadavg()[0]
     # Behind the TLS proxy production expects: the proxy says the request came over HTTPS.
     https = "X-Forwarded-Proto: https"
     with tempfile.TemporaryDirectory() as embedded_var, tempfile.TemporaryDirectory() as prod_var:
         embedded = _embedded_env(embedded_var)
-        auth = _prepare(embedded)
         targets: list[tuple[str, str, list[str], Server]] = []
         servers = []
+        streaming: list[str] = []
         try:
+            port = _free_port()
+            demo_model = Server(
+                "demo model",
+                [sys.executable, "manage.py", "demo_model_server", "--port", str(port)],
+                embedded,
+                port,
+                probe="/health",
+            )
+            servers.append(demo_model)
+            embedded["PROMPTOPS_DEMO_MODEL_URL"] = demo_model.url + "/v1"
+            auth = _prepare(embedded)
             port = _free_port()
             gunicorn = shlex.split(CEILING_COMMAND.format(port=port))
             ceiling = Server("gunicorn", [str(BIN / gunicorn[0]), *gunicorn[1:]], embedded, port)
@@ -224,6 +316,7 @@ def run():
                     rate, failed = _load(wrk, server.url + path, headers, SECONDS)
                     rates[name].append(rate)
                     errors[name] += failed
+            streaming = _streaming(make_run.url, auth, demo_model.url)
         finally:
             for server in servers:
                 server.stop()
@@ -243,6 +336,11 @@ def run():
                 f"goal >= {GOAL}: {met})"
             )
         yield line
+    yield from streaming
+    # A busy machine starves the single-threaded ceiling first and flatters the ratios.
+    load = f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    busy = " (busy: the ratios overstate)" if load_before > (os.cpu_count() or 1) else ""
+    yield load + busy
     web = production_web_command(port=8000, workers=1)
     yield "web command: " + shlex.join(["granian", *web[1:]])
     yield "ceiling command: " + CEILING_COMMAND.format(port=8000)
