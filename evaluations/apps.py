@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class EvaluationsConfig(AppConfig):
+    name = "evaluations"
+    verbose_name = "Evaluations"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # The gateway's log detail page shows "Add to dataset" without importing this app
+        # (gateway/extensions.py): apps depend one way, evaluations -> gateway.
+        from gateway.extensions import register_completion_action
+        from workspaces.roles import Action
+
+        register_completion_action("evaluations/_add_to_dataset.html", need=Action.EDIT)

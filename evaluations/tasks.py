@@ -1,0 +1,25 @@
+"""Evaluation tasks: thin. Ids in, a service call, retries (services/runs.py has the logic).
+
+acks_late + task_reject_on_worker_lost: a worker killed mid-item leaves the message
+unacknowledged, so the broker hands it to another worker; the service's conditional UPDATE makes
+that second delivery harmless (exactly one result per run and item, counted once).
+"""
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from .services.runs import evaluation_item_process
+
+
+@shared_task(
+    name="evaluations.evaluate_item",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    max_retries=3,
+    retry_backoff=2,
+    retry_jitter=True,
+    ignore_result=True,
+)
+def evaluate_item(result_id: int) -> str:
+    return evaluation_item_process(result_id)
