@@ -12,6 +12,8 @@ pytest_plugins = [
 @pytest.fixture(autouse=True)
 def _fast_and_isolated(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The fake provider listens on 127.0.0.1; on PostgreSQL the setting's default would be off.
+    settings.PROMPTOPS_ALLOW_PRIVATE_PROVIDERS = True
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

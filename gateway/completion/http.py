@@ -28,11 +28,13 @@ class RecordedResponse(HttpResponse):
             self["x-promptops-completion-id"] = str(call.public_id)
 
     def close(self) -> None:
+        # Before super().close(): it sends request_finished, which tidies the database
+        # connection this write uses (written after, it would stay open in this thread).
         try:
-            super().close()
-        finally:
             if self.call is not None:
                 self.call.write_row()
+        finally:
+            super().close()
 
 
 class RecordedStream(StreamingHttpResponse):
@@ -48,9 +50,9 @@ class RecordedStream(StreamingHttpResponse):
 
     def close(self) -> None:
         try:
-            super().close()
-        finally:
             self.call.write_row()
+        finally:
+            super().close()
 
 
 def served_by_asgi(request: HttpRequest) -> bool:
