@@ -237,6 +237,9 @@ def fmt_usd(value: float) -> str:
         return "<$0.000001"
     if value < 0.01:
         return "$" + f"{value:.6f}".rstrip("0")
+    if value < 1:
+        whole, _, decimals = f"{value:.3f}".rstrip("0").partition(".")
+        return f"${whole}.{decimals.ljust(2, '0')}"
     if value < 100:
         return f"${value:.2f}"
     return f"${value:,.0f}"

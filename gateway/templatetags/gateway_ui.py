@@ -1,8 +1,11 @@
 """Numbers as the gateway pages say them: durations, money, token counts, charts."""
 
 import json
+from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from ..analytics import charts
 from ..models import Completion
@@ -67,3 +70,35 @@ def as_json(value) -> str:
 @register.filter
 def source_label(value: str) -> str:
     return dict(Completion.Source.choices).get(value, value or "—")
+
+
+@register.filter
+def price(value) -> str:
+    """A price per million tokens: at least two decimals, no trailing zeros past them."""
+    if value is None:
+        return "—"
+    text = f"{Decimal(value):.6f}".rstrip("0")
+    whole, _, decimals = text.partition(".")
+    return f"${whole}.{decimals.ljust(2, '0')}"
+
+
+THUMB_UP = (
+    "M7 10v11H4a1 1 0 0 1-1-1v-9a1 1 0 0 1 1-1zM7 10l4-7a2.5 2.5 0 0 1 3 2.7L13.4 9H19a2 2 0 0 1 "
+    "2 2.3l-1.2 7A2 2 0 0 1 17.8 20H7"
+)
+
+
+@register.simple_tag
+def thumb(direction: str, size: int = 16) -> str:
+    """A thumbs up or down, drawn (emoji fonts are not everywhere)."""
+    flip = ' transform="rotate(180 12 12)"' if direction == "down" else ""
+    return format_html(
+        '<svg class="thumb-icon thumb-{}" width="{}" height="{}" viewBox="0 0 24 24" fill="none"'
+        ' stroke="currentColor" stroke-width="1.8" stroke-linecap="round"'
+        ' stroke-linejoin="round" aria-hidden="true"><path d="{}"{}/></svg>',
+        direction,
+        size,
+        size,
+        THUMB_UP,
+        mark_safe(flip),  # noqa: S308 - a constant
+    )

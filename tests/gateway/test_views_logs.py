@@ -14,7 +14,7 @@ from promptregistry.models import Folder, Prompt
 from tests.accounts.html import text, words
 from tests.gateway.factories_completions import make_completion, make_feedback
 from tests.promptregistry.factories import make_prompt, restrict
-from workspaces.roles import Role
+from workspaces.roles import Action, Role
 
 LOGS = "/w/acme/logs/"
 
@@ -218,18 +218,23 @@ def test_a_call_whose_content_was_not_stored_says_so(vera_client, acme):
     assert "not to store inputs and outputs" in words(vera_client.get(detail_url(completion)))
 
 
-def test_no_add_to_dataset_button_until_an_app_registers_one(bob_client, acme, monkeypatch):
+def test_other_apps_add_actions_to_a_call_only_for_roles_that_may_use_them(
+    bob_client, acme, vera, monkeypatch
+):
     from gateway import extensions
 
     completion = make_completion(acme)
+    monkeypatch.setattr(extensions, "COMPLETION_ACTIONS", [])
     assert "dataset" not in words(bob_client.get(detail_url(completion))).lower()
 
-    monkeypatch.setattr(extensions, "COMPLETION_ACTIONS", [])
-    extensions.register_completion_action("gateway/tests/_extra_action.html")
-    # The registered template is included for principals whose role allows it.
+    extensions.register_completion_action("gateway/_connection_result.html", need=Action.EDIT)
+    extensions.register_completion_action("gateway/_connection_result.html", need=Action.EDIT)
+
+    assert len(extensions.COMPLETION_ACTIONS) == 1  # registering twice adds it once
     assert extensions.completion_actions_for(principal_of(acme, "bob@example.com")) == [
-        "gateway/tests/_extra_action.html"
+        "gateway/_connection_result.html"
     ]
+    assert extensions.completion_actions_for(principal_of(acme, "vera@example.com")) == []
 
 
 def principal_of(workspace, email):
@@ -278,7 +283,7 @@ def test_a_viewer_gets_403_rating_and_nothing_is_written(vera_client, acme):
 
     assert response.status_code == 403
     assert not Feedback.objects.exists()
-    assert "👍 Good" not in words(vera_client.get(detail_url(completion)))
+    assert "Good answer" not in text(vera_client.get(detail_url(completion)))
 
 
 def test_a_bad_score_is_refused_with_the_form(bob_client, acme):
