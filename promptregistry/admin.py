@@ -151,8 +151,20 @@ class PromptAliasAdmin(admin.ModelAdmin):
 
 @admin.register(PromptVersion)
 class PromptVersionAdmin(ReadOnlyAdmin):
-    list_display = ["prompt", "number", "template_format", "author", "commit_message", "created_at"]
-    list_filter = ["template_format", "prompt__workspace"]
+    list_display = [
+        "prompt",
+        "number",
+        "template_format",
+        "author",
+        "commit_message",
+        "created_at",
+        "deleted_at",
+    ]
+    list_filter = [
+        "template_format",
+        "prompt__workspace",
+        ("deleted_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["prompt__name", "commit_message", "author__email"]
     list_select_related = ["prompt", "author"]
     date_hierarchy = "created_at"
@@ -167,7 +179,12 @@ class PromptVersionAdmin(ReadOnlyAdmin):
         "author_api_key",
         "restored_from",
         "created_at",
+        "deleted_at",
     ]
+
+    def get_queryset(self, request):
+        # Deleted versions too: operators see everything the audit trail refers to.
+        return PromptVersion.all_objects.select_related("prompt", "author")
 
 
 @admin.register(Label)

@@ -272,15 +272,14 @@ def version_diff(
     name: str,
     to: int | None = Query(None, ge=1, le=MAX_INT, description="Default: the newest version."),
     from_: int | None = Query(
-        None, alias="from", ge=1, le=MAX_INT, description="Default: the one before `to`."
+        None, alias="from", ge=1, le=MAX_INT, description="Default: the version before `to`."
     ),
 ):
     """Word-level differences by message, plus config and template format changes."""
     prompt = selectors.prompt_for(principal_of(request), clean_text(name, "name"), Action.READ)
-    new_number = to or prompt.latest_version_number
-    old_number = from_ if from_ is not None else max(new_number - 1, 1)
-    new = selectors.version_of(prompt, new_number)
-    old = new if old_number == new_number else selectors.version_of(prompt, old_number)
+    new = selectors.version_of(prompt, to or prompt.latest_version_number)
+    old_number = from_ if from_ is not None else (new.previous_number or new.number)
+    old = new if old_number == new.number else selectors.version_of(prompt, old_number)
     result = diffing.diff_versions(_snapshot(prompt, old), _snapshot(prompt, new), context=None)
     return _diff_out(prompt, old, new, result)
 

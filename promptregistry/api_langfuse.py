@@ -8,8 +8,8 @@ Langfuse's server: errors are {"message", "error"} with Langfuse's error names.
 Differences a client may notice (PromptOps rules win where they are stricter):
 - Jinja2 prompts can't be compiled by Langfuse clients: 422 pointing to the native render
   endpoint. f-string prompts are served converted to {{var}}.
-- Versions are immutable: DELETE with ?version= or ?label= is refused; DELETE of the whole
-  prompt (admin keys) is a soft delete.
+- Versions are kept for the audit trail: DELETE (admin keys) hides a version, or the whole
+  prompt, everywhere without removing it, and refuses a version a protected label points at.
 - Protected labels (production by default) need an admin key here too.
 - Names follow PromptOps' folder rules; chat roles are system, user and assistant.
 """
@@ -232,7 +232,7 @@ def _create_version(principal: Principal, payload: PromptCreateIn, extra_labels:
 # --- Routes: /api/public/v2/prompts ---------------------------------------------------------
 
 
-LEGACY_NOT_FOUND = "Prompt not found"
+PROMPT_NOT_FOUND = "Prompt not found"
 FROM_UPDATED_AT = Query(None, alias="fromUpdatedAt")
 TO_UPDATED_AT = Query(None, alias="toUpdatedAt")
 
@@ -243,18 +243,22 @@ def prompt_list(
     name: str | None = None,
     label: str | None = None,
     tag: str | None = None,
+    version: int | None = Query(None, ge=1, le=MAX_INT),
     page: int = Query(1, ge=1, le=MAX_INT),
     limit: int = Query(10, ge=1, le=100),
     from_updated_at: datetime | None = FROM_UPDATED_AT,
     to_updated_at: datetime | None = TO_UPDATED_AT,
 ):
-    """PromptMetaListResponse: filters apply to versions (label, updated range) as Langfuse."""
+    """PromptMetaListResponse: filters apply to versions (label, version, updated range) as
+    Langfuse's do; `lastConfig` is the config of the newest version that matches."""
     for value in (name, label, tag):
         if value and "\x00" in value:
             raise LangfuseError(400, "Text may not contain NUL characters.")
     from_updated_at = aware(from_updated_at, "fromUpdatedAt")
     to_updated_at = aware(to_updated_at, "toUpdatedAt")
     version_filter = Q()
+    if version is not None:
+        version_filter &= Q(number=version)
     if from_updated_at:
         version_filter &= Q(created_at__gte=from_updated_at)
     if to_updated_at:
@@ -374,29 +378,30 @@ def prompt_get(
     return _get_prompt(request, name, label=label, version=version, resolve=resolve_snippets)
 
 
-@langfuse_api.delete("/v2/prompts/{path:name}", summary="Delete a prompt")
+@langfuse_api.delete("/v2/prompts/{path:name}", summary="Delete a prompt or some of its versions")
 def prompt_delete(
     request,
     name: str,
     version: int | None = Query(None, ge=1, le=MAX_INT),
     label: str | None = None,
 ):
-    """Admin keys. PromptOps keeps every version, so only the whole prompt can go (soft)."""
+    """Admin keys. `version` or `label`: that version (soft: hidden everywhere, kept for the
+    audit trail; refused while a protected label points at it). Neither: the whole prompt.
+    Refused (400) while another prompt references what would go, as in Langfuse."""
     principal = _principal(request)
-    if "\x00" in name:
-        raise LangfuseError(404, not_found_message(name, label, version))
+    if "\x00" in name or (label is not None and "\x00" in label):
+        raise LangfuseError(404, PROMPT_NOT_FOUND)
+    if version is not None and label is not None:
+        raise LangfuseError(400, "Cannot specify both version and label")
     access.require(principal, Action.DELETE)
     try:
         prompt = selectors.prompt_for(principal, name, Action.DELETE)
+        if version is None and label is None:
+            services.prompt_delete(principal=principal, prompt=prompt, refuse_if_used=True)
+        else:
+            services.version_delete(principal=principal, prompt=prompt, number=version, label=label)
     except Http404 as error:
-        raise LangfuseError(404, not_found_message(name, label, version)) from error
-    if version is not None or label is not None:
-        raise LangfuseError(
-            400,
-            "PromptOps keeps every version of a prompt (versions are immutable), so single "
-            "versions can't be deleted. Move the label instead, or delete the whole prompt.",
-        )
-    services.prompt_delete(principal=principal, prompt=prompt)
+        raise LangfuseError(404, PROMPT_NOT_FOUND) from error
     return HttpResponse(status=204)
 
 
@@ -412,8 +417,8 @@ def legacy_prompt_get(
     """`isActive` is true for the version labelled production (served by default). Not
     found is Langfuse's v1 answer, "Prompt not found"."""
     if "\x00" in name:
-        raise LangfuseError(404, LEGACY_NOT_FOUND)
-    return _get_prompt(request, name, label=None, version=version, not_found=LEGACY_NOT_FOUND)
+        raise LangfuseError(404, PROMPT_NOT_FOUND)
+    return _get_prompt(request, name, label=None, version=version, not_found=PROMPT_NOT_FOUND)
 
 
 @langfuse_api.post("/prompts", summary="Create a prompt (legacy)")

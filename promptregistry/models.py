@@ -186,8 +186,20 @@ class PromptAlias(models.Model):
         return f"{self.name} → {self.prompt.name}"
 
 
+class LiveVersionManager(models.Manager):
+    """Versions not deleted: the default manager, so every read (lists, history, diff, serving,
+    labels, export, snippet resolution, prompt.versions) hides a deleted version."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class PromptVersion(models.Model):
-    """One saved state of a prompt. Immutable: never updated, never deleted on its own."""
+    """One saved state of a prompt. Immutable: its content never changes and its row is never
+    removed; deleting it (services.version_delete, admins) only sets `deleted_at`, which hides
+    it everywhere (`objects` shows live versions only; `all_objects` all of them, for the
+    audit trail and the admin site). Its number is never given to another version.
+    """
 
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -205,8 +217,13 @@ class PromptVersion(models.Model):
     )
     restored_from = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    all_objects = models.Manager()
+    objects = LiveVersionManager()
 
     class Meta:
+        default_manager_name = "objects"
         ordering = ["prompt", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["prompt", "number"], name="version_unique_number")

@@ -58,7 +58,7 @@ def with_list_details(prompts: QuerySet) -> QuerySet:
             latest_author_email=Subquery(latest.values("author__email")[:1]),
             latest_created_at=Subquery(latest.values("created_at")[:1]),
             comment_count=Subquery(
-                Comment.objects.filter(version__prompt=OuterRef("pk"))
+                Comment.objects.filter(version__prompt=OuterRef("pk"), version__deleted_at=None)
                 .values("version__prompt")
                 .annotate(n=Count("id"))
                 .values("n")[:1]
@@ -113,9 +113,18 @@ def _folder_chain(folder: Folder | None) -> list[Folder]:
     )
 
 
+def with_previous_number(versions: QuerySet) -> QuerySet:
+    """Each version's `previous_number`: the kept version before it (None for the first), its
+    parent for diffs and "previous" links, in the same query (numbers skip deleted versions)."""
+    previous = PromptVersion.objects.filter(
+        prompt=OuterRef("prompt"), number__lt=OuterRef("number")
+    ).order_by("-number")
+    return versions.annotate(previous_number=Subquery(previous.values("number")[:1]))
+
+
 def version_of(prompt: Prompt, number: int) -> PromptVersion:
     version = (
-        PromptVersion.objects.select_related("author", "author_api_key")
+        with_previous_number(PromptVersion.objects.select_related("author", "author_api_key"))
         .filter(prompt=prompt, number=number)
         .first()
     )
@@ -127,7 +136,7 @@ def version_of(prompt: Prompt, number: int) -> PromptVersion:
 def comment_of(prompt: Prompt, comment_id: int) -> Comment:
     comment = (
         Comment.objects.select_related("version", "author")
-        .filter(version__prompt=prompt, pk=comment_id)
+        .filter(version__prompt=prompt, version__deleted_at__isnull=True, pk=comment_id)
         .first()
     )
     if comment is None:

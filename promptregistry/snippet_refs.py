@@ -1,13 +1,16 @@
 """Snippet references against the database: loading, save-time checks, fetch-time resolution."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from workspaces.models import Workspace
 from workspaces.principal import Principal
 
 from . import selectors, templating
-from .content import is_placeholder
-from .models import PRODUCTION, Label, Prompt, PromptVersion
+from .content import is_placeholder, texts_of
+from .models import LATEST, PRODUCTION, Label, Prompt, PromptVersion
 
 
 def version_for(
@@ -125,3 +128,90 @@ def resolve_content(
             for message in stored.get("messages", [])
         ]
     }
+
+
+# --- Who depends on a prompt ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """A kept version of another prompt whose text references the prompt (by one of its
+    names): `reference` says which version or label it asks for."""
+
+    version: PromptVersion
+    reference: templating.SnippetReference
+
+    def describe(self, name: str) -> str:
+        wanted = (
+            f"v{self.reference.version}"
+            if self.reference.version is not None
+            else self.reference.label
+        )
+        return f"{self.version.prompt.name} v{self.version.number} depends on {name} {wanted}"
+
+
+def dependents_of(prompt: Prompt) -> list[Dependent]:
+    """Every reference to `prompt` (by its name or an old one) in the kept versions of the
+    workspace's other live prompts, whatever their age or labels: any of them can still be
+    fetched by version, so any of them would break (as Langfuse counts dependencies)."""
+    names = {prompt.name, *prompt.aliases.values_list("name", flat=True)}
+    candidates = (
+        PromptVersion.objects.filter(
+            prompt__workspace_id=prompt.workspace_id, prompt__deleted_at__isnull=True
+        )
+        .exclude(prompt_id=prompt.pk)
+        .filter(Q(content__icontains="langfusePrompt") | Q(content__icontains="{{"))
+        .select_related("prompt")
+        .only("number", "content", "prompt__name")
+        .order_by("prompt__name", "number")
+    )
+    found = []
+    for version in candidates.iterator():
+        for text in texts_of(version.content):
+            for reference in templating.find_references(text, strict=False):
+                if reference.name in names:
+                    found.append(Dependent(version, reference))
+    return found
+
+
+def breaks_without(
+    dependent: Dependent, *, deleted: set[int], remaining: set[int], labels: dict[str, int]
+) -> bool:
+    """Whether `dependent`'s reference would stop resolving (or silently change) once the
+    versions numbered `deleted` are gone: `labels` maps the prompt's labels to the number
+    each points at now (a label on a deleted version goes with it)."""
+    reference = dependent.reference
+    if not remaining:
+        return True
+    if reference.version is not None:
+        return reference.version in deleted
+    if reference.label == LATEST:
+        return False  # latest moves to the newest remaining version
+    number = labels.get(reference.label)
+    return number is not None and number in deleted
+
+
+class DependedOnError(ValidationError):
+    """Other prompts reference what is being deleted."""
+
+    def __init__(self, name: str, dependents: list[Dependent]):
+        self.dependents = dependents
+        lines = "\n".join(dependent.describe(name) for dependent in dependents)
+        super().__init__(
+            "Other prompts are depending on the prompt versions you are trying to delete:\n\n"
+            f"{lines}\n\nDelete or change the dependent prompts first."
+        )
+
+
+def check_not_depended_on(
+    prompt: Prompt, *, deleted: set[int], remaining: set[int], labels: dict[str, int]
+) -> None:
+    """DependedOnError naming every other prompt version whose reference would break once
+    the versions `deleted` are gone (all of them when `remaining` is empty)."""
+    blocking = [
+        dependent
+        for dependent in dependents_of(prompt)
+        if breaks_without(dependent, deleted=deleted, remaining=remaining, labels=labels)
+    ]
+    if blocking:
+        raise DependedOnError(prompt.name, blocking)

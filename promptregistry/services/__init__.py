@@ -15,6 +15,7 @@ from .prompts import (
     prompt_version_create,
     version_restore,
 )
+from .versions import version_delete
 
 __all__ = [
     "access_update",
@@ -42,5 +43,6 @@ __all__ = [
     "prompt_rename",
     "prompt_update_details",
     "prompt_version_create",
+    "version_delete",
     "version_restore",
 ]

@@ -164,3 +164,25 @@ def label_promote_split(*, principal: Principal, prompt: Prompt, name: str) -> L
 def label_abort_split(*, principal: Principal, prompt: Prompt, name: str) -> Label:
     """End a split by sending all traffic back to the label's main version."""
     return _end_split(principal, prompt, name, promote=False)
+
+
+def labels_off_versions(*, principal: Principal, prompt: Prompt, numbers: set[int]) -> None:
+    """What deleting versions does to labels (inside version_delete's transaction): a label
+    pointing at one of them is removed, a split sending traffic to one ends; each audited and
+    kept in the label's history. Protected labels were refused before this is reached."""
+    labels = (
+        Label.objects.select_for_update()
+        .filter(prompt=prompt)
+        .select_related("version", "split_version")
+    )
+    for label in labels:
+        from_number = label.version.number
+        if from_number in numbers:
+            label.delete()
+            _history(principal, None, prompt, label.name, "remove", from_number)
+        elif label.split_version_id and label.split_version.number in numbers:
+            label.split_version = None
+            label.split_percent = 0
+            label.updated_at = timezone.now()
+            label.save(update_fields=["split_version", "split_percent", "updated_at"])
+            _history(principal, label, prompt, label.name, "abort", from_number)

@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from workspaces import audit
@@ -16,7 +17,7 @@ from ..models import (
     Tag,
 )
 from ..names import clean_name
-from ..snippet_refs import check_snippet_references
+from ..snippet_refs import check_not_depended_on, check_snippet_references
 from .access import check_may_write_in
 from .folders import ensure_folder_path
 from .labels import label_move
@@ -182,7 +183,7 @@ def prompt_version_create(
     check_snippet_references(principal=principal, name=locked.name, texts=content.texts_of(stored))
     version = PromptVersion(
         prompt=locked,
-        number=locked.latest_version_number + 1,
+        number=_next_number(locked),
         template_format=template_format,
         content=stored,
         config=content.normalise_config(config),
@@ -216,6 +217,13 @@ def prompt_version_create(
             label_move(principal=principal, prompt=locked, name=label, version=version)
     cache.invalidate(locked.workspace_id)
     return version
+
+
+def _next_number(prompt: Prompt) -> int:
+    """After the highest number ever given, deleted versions included: a number names one
+    version for good (audit trail, logged completions, references by version)."""
+    highest = PromptVersion.all_objects.filter(prompt=prompt).aggregate(n=Max("number"))["n"]
+    return (highest or 0) + 1
 
 
 def _check_changed(prompt: Prompt, stored: dict, template_format: str, config: dict) -> None:
@@ -286,10 +294,15 @@ def prompt_rename(*, principal: Principal, prompt: Prompt, new_name: str) -> Pro
 
 
 @transaction.atomic
-def prompt_delete(*, principal: Principal, prompt: Prompt) -> None:
-    """Soft delete (admins): gone from lists and the API; versions stay for the audit trail."""
+def prompt_delete(*, principal: Principal, prompt: Prompt, refuse_if_used: bool = False) -> None:
+    """Soft delete (admins): gone from lists and the API; versions stay for the audit trail.
+
+    `refuse_if_used` (the Langfuse-compatible API, as Langfuse): refused while another
+    prompt references it. The editor's confirmation page warns instead, naming them."""
     if not principal.can(Action.DELETE):
         raise PermissionDenied("Only admins and owners can delete prompts.")
+    if refuse_if_used:
+        check_not_depended_on(prompt, deleted=set(), remaining=set(), labels={})
     prompt.deleted_at = timezone.now()
     prompt.save(update_fields=["deleted_at"])
     prompt.aliases.all().delete()

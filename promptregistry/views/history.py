@@ -67,7 +67,7 @@ def version_list(request: WorkspaceRequest, slug: str, name: str) -> HttpRespons
     access.workspace_for(request, slug, need=Action.READ)
     prompt = selectors.prompt_for(request.principal, name)
     versions = (
-        prompt.versions.select_related("author", "author_api_key")
+        selectors.with_previous_number(prompt.versions.select_related("author", "author_api_key"))
         .annotate(comment_count=Count("comments"))
         .order_by("-number")
     )
@@ -83,7 +83,11 @@ def version_list(request: WorkspaceRequest, slug: str, name: str) -> HttpRespons
         "page_obj": page_obj,
         "move_labels": move_labels,
         "compare_to": prompt.latest_version_number,
-        "compare_from": max(prompt.latest_version_number - 1, 1),
+        "compare_from": next(
+            (v.previous_number for v in page_obj if v.number == prompt.latest_version_number),
+            None,
+        )
+        or prompt.latest_version_number,
     }
     return render(request, "promptregistry/history.html", context)
 
@@ -255,8 +259,8 @@ def version_diff(request: WorkspaceRequest, slug: str, name: str) -> HttpRespons
     if not prompt.latest_version_number:
         return render(request, "promptregistry/diff.html", prompt_context(prompt, "history"))
     new = selectors.version_of(prompt, wanted.get("to") or prompt.latest_version_number)
-    from_number = wanted.get("from_") or new.number - 1
-    old = selectors.version_of(prompt, from_number) if from_number >= 1 else None
+    from_number = wanted.get("from_") or new.previous_number
+    old = selectors.version_of(prompt, from_number) if from_number else None
     mode = wanted.get("mode") or "side"
     context = {
         **prompt_context(prompt, "history"),

@@ -639,3 +639,350 @@ def test_only_text_prompts_can_be_referenced(admin, type_):
     assert response.status_code == 400
     assert "is a chat prompt" in response.json()["message"]
     assert not Prompt.objects.filter(name="parent").exists()
+
+
+# --- DELETE /v2/prompts/{name} -----------------------------------------------------------------
+
+
+def versions_of(client, name: str) -> list[int]:
+    [meta] = client.get(V2, {"name": name}).json()["data"] or [{"versions": []}]
+    return meta["versions"]
+
+
+def test_deleting_a_prompt_deletes_all_its_versions(admin):
+    create(admin, "deletePrompt", "p1", labels=["production"])
+    create(admin, "deletePrompt", "p2")
+
+    response = admin.delete(url("deletePrompt"))
+
+    assert response.status_code == 204
+    assert [admin.get(url("deletePrompt"), {"version": n}).status_code for n in (1, 2)] == [404] * 2
+    assert admin.get(V2, {"name": "deletePrompt"}).json()["data"] == []
+
+
+def test_versions_are_deleted_by_version_and_by_label(admin):
+    # Langfuse's test uses production here; PromptOps never deletes a version production
+    # (a protected label) points at, so the labels are unprotected ones.
+    create(admin, "filtered", "p1", labels=["live"])
+    create(admin, "filtered", "p2", labels=["dev"])
+
+    by_version = admin.delete(url("filtered") + "?version=1")
+    remaining = versions_of(admin, "filtered")
+    by_label = admin.delete(url("filtered") + "?label=dev")
+
+    assert (by_version.status_code, remaining) == (204, [2])
+    assert by_label.status_code == 204
+    assert versions_of(admin, "filtered") == []
+    assert admin.get(url("filtered"), {"label": "latest"}).status_code == 404
+
+
+def test_a_prompt_in_folders_is_deleted_by_its_encoded_name(admin):
+    name = "folder/subfolder/deletePrompt"
+    create(admin, name, "prompt in folder", labels=["production"])
+
+    assert admin.delete(url(name)).status_code == 204
+    assert admin.get(url(name)).status_code == 404
+
+
+def test_a_prompt_others_depend_on_is_not_deleted(admin):
+    create(admin, "childPrompt", "I am a child prompt", labels=["production"])
+    create(admin, "parentPrompt", "Parent: @@@langfusePrompt:name=childPrompt|version=1@@@")
+
+    response = admin.delete(url("childPrompt"))
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "InvalidRequestError"
+    assert "depending on" in response.json()["message"]
+    assert "parentPrompt v1 depends on childPrompt v1" in response.json()["message"]
+    assert admin.get(url("childPrompt")).status_code == 200
+
+
+def test_only_the_dependencies_a_deletion_would_break_block_it(admin):
+    create(admin, "child", "child v1", labels=["pinned"])
+    create(admin, "child", "child v2", labels=["production"])
+    create(admin, "parent1", "On @@@langfusePrompt:name=child|version=1@@@")
+    create(admin, "parent2", "On @@@langfusePrompt:name=child|label=production@@@")
+    create(admin, "parent3", "On @@@langfusePrompt:name=child|label=pinned@@@")
+    create(admin, "parent4", "On @@@langfusePrompt:name=child|label=latest@@@")
+
+    response = admin.delete(url("child") + "?version=1")
+
+    message = response.json()["message"]
+    assert response.status_code == 400
+    assert "depending on" in message
+    assert "parent1 v1 depends on child v1" in message
+    assert "parent3 v1 depends on child pinned" in message
+    assert "parent2" not in message  # production stays on version 2
+    assert "parent4" not in message  # latest stays on version 2
+    assert versions_of(admin, "child") == [1, 2]
+
+
+def test_latest_moves_to_the_newest_remaining_version(admin):
+    create(admin, "testPrompt", "version 1", labels=["dev"])
+    create(admin, "testPrompt", "version 2", labels=["production"])
+    create(admin, "testPrompt", "version 3", labels=["candidate"])
+
+    response = admin.delete(url("testPrompt") + "?version=3")
+
+    latest = admin.get(url("testPrompt"), {"label": "latest"}).json()
+    assert response.status_code == 204
+    assert versions_of(admin, "testPrompt") == [1, 2]
+    assert (latest["version"], latest["labels"]) == (2, ["production", "latest"])
+    assert admin.get(url("testPrompt"), {"version": 1}).json()["labels"] == ["dev"]
+    assert admin.get(url("testPrompt"), {"label": "candidate"}).status_code == 404
+
+
+def test_deleting_a_version_that_isnt_there_is_a_404(admin):
+    create(admin, "one", "only", labels=["production"])
+
+    for query in ("?version=7", "?label=nowhere"):
+        response = admin.delete(url("one") + query)
+        assert response.status_code == 404
+        assert response.json() == {"message": "Prompt not found", "error": "LangfuseNotFoundError"}
+    assert admin.delete(url("nothing-here")).status_code == 404
+
+
+def test_a_version_and_a_label_together_are_a_400(admin):
+    create(admin, "both", "x", labels=["dev"])
+
+    response = admin.delete(url("both") + "?version=1&label=dev")
+
+    assert (response.status_code, response.json()["error"]) == (400, "InvalidRequestError")
+
+
+# Deliberately different: PromptOps keeps versions for the audit trail and protects labels.
+
+
+def test_a_deleted_version_is_hidden_but_kept_and_its_number_never_reused(admin):
+    create(admin, "kept", "one", labels=["production"])
+    create(admin, "kept", "two")
+
+    admin.delete(url("kept") + "?version=2")
+    again = create(admin, "kept", "three")
+
+    rows = PromptVersion.all_objects.filter(prompt__name="kept").order_by("number")
+    assert again["version"] == 3
+    assert [(v.number, v.deleted_at is not None) for v in rows] == [
+        (1, False),
+        (2, True),
+        (3, False),
+    ]
+    assert rows[1].content == {"text": "two"}
+    assert admin.get(url("kept"), {"version": 2}).status_code == 404
+    event = AuditEvent.objects.get(action="version.delete")
+    assert (event.target_label, event.data["before"]["versions"]) == ("kept v2", [2])
+
+
+@pytest.mark.parametrize("query", ["?version=1", "?label=production"])
+def test_a_version_a_protected_label_points_at_is_never_deleted(admin, query):
+    create(admin, "released", "live text", labels=["production"])
+
+    response = admin.delete(url("released") + query)
+
+    assert response.status_code == 400
+    assert "protected label “production”" in response.json()["message"]
+    assert admin.get(url("released")).json()["prompt"] == "live text"
+    assert not AuditEvent.objects.filter(action="version.delete").exists()
+
+
+@pytest.mark.parametrize("role", [Role.EDITOR, Role.VIEWER])
+def test_only_admin_keys_delete_versions(api_client, admin, role):
+    create(admin, "guarded", "one", labels=["dev"])
+
+    response = api_client(role, basic=True).delete(url("guarded") + "?version=1")
+
+    assert response.status_code == 403
+    assert versions_of(admin, "guarded") == [1]
+
+
+def test_deleting_the_last_version_deletes_the_prompt_and_frees_its_name(admin):
+    create(admin, "short-lived", "once", labels=["dev"])
+
+    admin.delete(url("short-lived") + "?label=dev")
+    reborn = create(admin, "short-lived", "again")
+
+    assert reborn["version"] == 1
+    assert AuditEvent.objects.filter(action="prompt.delete").count() == 1
+
+
+# --- GET /v2/prompts (the meta list) -----------------------------------------------------------
+
+
+def at(prompt_name: str, number: int, when: str) -> None:
+    # Versions never change; only the test moves their creation time back.
+    PromptVersion.objects.filter(prompt__name=prompt_name, number=number).update(created_at=when)
+
+
+@pytest.fixture
+def listed(admin, globex_api):
+    """Langfuse's mock prompts: prompt-1 with versions 1, 2 and 4 (3 deleted), prompt-2 with
+    three, prompt-3 (chat, tagged) with one, and prompt-5 in another workspace."""
+    create(admin, "prompt-1", "prompt-1", config={"version": 1})
+    create(admin, "prompt-1", "prompt-1", config={"version": 2}, labels=["version2"])
+    create(admin, "prompt-1", "prompt-1", config={"version": 3})
+    create(admin, "prompt-1", "prompt-1", config={"version": 4}, labels=["production"])
+    assert admin.delete(url("prompt-1") + "?version=3").status_code == 204
+    create(admin, "prompt-2", "prompt-2", labels=["production"])
+    create(admin, "prompt-2", "prompt-2", labels=["staging"])
+    create(admin, "prompt-2", "prompt-2", labels=["dev"])
+    create(
+        admin,
+        "prompt-3",
+        [{"role": "user", "content": "prompt-3"}],
+        type="chat",
+        tags=["tag-1"],
+        labels=["production"],
+    )
+    create(globex_api, "prompt-5", "prompt-5", labels=["production"])
+    for name, number, when in [
+        ("prompt-1", 1, "2024-01-01T00:00:00Z"),
+        ("prompt-1", 2, "2024-01-02T00:00:00Z"),
+        ("prompt-1", 4, "2024-01-04T00:00:00Z"),
+        ("prompt-2", 1, "2000-01-01T00:00:00Z"),
+        ("prompt-2", 2, "2000-03-01T00:00:00Z"),
+        ("prompt-2", 3, "2000-02-01T00:00:00Z"),
+        ("prompt-3", 1, "2000-01-01T00:00:00Z"),
+    ]:
+        at(name, number, when)
+
+
+def test_the_list_holds_this_workspaces_prompts_with_their_versions_and_labels(admin, listed):
+    body = admin.get(V2).json()
+
+    assert [(m["name"], m["type"], m["versions"], m["tags"]) for m in body["data"]] == [
+        ("prompt-1", "text", [1, 2, 4], []),
+        ("prompt-2", "text", [1, 2, 3], []),
+        ("prompt-3", "chat", [1], ["tag-1"]),
+    ]
+    # Langfuse's mock rows carry no "latest"; here the newest version always has it.
+    assert [m["labels"] for m in body["data"]] == [
+        ["latest", "production", "version2"],
+        ["dev", "latest", "production", "staging"],
+        ["latest", "production"],
+    ]
+    expected = {"page": 1, "limit": 10, "totalPages": 1, "totalItems": 3}
+    assert body["meta"] == body["pagination"] == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"name": "prompt-1"}, [("prompt-1", [1, 2, 4])]),
+        ({"name": "non-existent"}, []),
+        ({"tag": "tag-1"}, [("prompt-3", [1])]),
+        ({"tag": "non-existent"}, []),
+        ({"label": "production"}, [("prompt-1", [4]), ("prompt-2", [1]), ("prompt-3", [1])]),
+        ({"label": "dev"}, [("prompt-2", [3])]),
+        ({"label": "non-existent"}, []),
+        ({"version": 1}, [("prompt-1", [1]), ("prompt-2", [1]), ("prompt-3", [1])]),
+        ({"version": 3}, [("prompt-2", [3])]),  # prompt-1's version 3 is deleted
+    ],
+)
+def test_the_list_filters_by_name_tag_label_and_version(admin, listed, filters, expected):
+    body = admin.get(V2, filters).json()
+
+    assert [(m["name"], m["versions"]) for m in body["data"]] == expected
+    assert body["meta"]["totalItems"] == len(expected)
+
+
+def test_the_list_pages(admin, listed):
+    body = admin.get(V2, {"page": 1, "limit": 1}).json()
+
+    assert len(body["data"]) == 1
+    assert body["meta"] == {"page": 1, "limit": 1, "totalPages": 3, "totalItems": 3}
+
+
+@pytest.mark.parametrize(
+    ("filters", "config"),
+    [
+        ({}, {"version": 4}),
+        ({"label": "version2"}, {"version": 2}),
+        ({"version": 1}, {"version": 1}),
+    ],
+)
+def test_last_config_is_the_newest_matching_versions_config(admin, listed, filters, config):
+    metas = {m["name"]: m for m in admin.get(V2, filters).json()["data"]}
+
+    assert metas["prompt-1"]["lastConfig"] == config
+    assert metas["prompt-1"]["type"] == "text"
+
+
+def test_the_updated_at_bounds_filter_versions(admin, listed):
+    both = admin.get(
+        V2, {"fromUpdatedAt": "2024-01-02T00:00:00.000Z", "toUpdatedAt": "2024-01-04T00:00:00.000Z"}
+    ).json()
+    since = admin.get(V2, {"fromUpdatedAt": "2024-01-02T00:00:00.000Z"}).json()
+    until = admin.get(V2, {"toUpdatedAt": "2024-01-04T00:00:00.000Z"}).json()
+
+    assert [(m["name"], m["lastUpdatedAt"], len(m["versions"])) for m in both["data"]] == [
+        ("prompt-1", "2024-01-02T00:00:00+00:00", 1)
+    ]
+    assert [(m["name"], m["lastUpdatedAt"], len(m["versions"])) for m in since["data"]] == [
+        ("prompt-1", "2024-01-04T00:00:00+00:00", 2)
+    ]
+    assert [(m["name"], m["lastUpdatedAt"], len(m["versions"])) for m in until["data"]] == [
+        ("prompt-1", "2024-01-02T00:00:00+00:00", 2),
+        ("prompt-2", "2000-03-01T00:00:00+00:00", 3),
+        ("prompt-3", "2000-01-01T00:00:00+00:00", 1),
+    ]
+    assert (both["meta"]["totalItems"], until["meta"]["totalItems"]) == (1, 3)
+
+
+# --- PATCH /v2/prompts/{name}/versions/{version} ------------------------------------------------
+
+
+def test_new_labels_are_added_to_the_version(admin):
+    create(admin, "prompt-1", "prompt-1", labels=["production"])
+
+    response = admin.patch(
+        url("prompt-1") + "/versions/1",
+        {"newLabels": ["new-label"]},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 200
+    assert set(response.json()["labels"]) == {"production", "new-label", "latest"}
+
+
+def test_a_new_label_moves_off_the_version_that_had_it(admin):
+    create(admin, "prompt-1", "prompt-1", labels=["production"])
+    create(admin, "prompt-1", "prompt-1")
+
+    response = admin.patch(
+        url("prompt-1") + "/versions/2",
+        {"newLabels": ["production"]},
+        content_type="application/json",
+    )
+
+    assert response.json()["labels"] == ["production", "latest"]
+    assert admin.get(url("prompt-1"), {"version": 1}).json()["labels"] == []
+
+
+def test_latest_cant_be_set_and_a_missing_prompt_is_a_404(admin):
+    create(admin, "prompt-1", "prompt-1")
+    patch = {"content_type": "application/json"}
+
+    latest = admin.patch(url("prompt-1") + "/versions/1", {"newLabels": ["latest"]}, **patch)
+    missing = admin.patch(url("non-existing-prompt") + "/versions/1", {"newLabels": ["x"]}, **patch)
+
+    assert (latest.status_code, missing.status_code) == (400, 404)
+
+
+# --- The legacy /api/public/prompts ------------------------------------------------------------
+
+
+def test_the_legacy_create_needs_is_active_and_maps_it_to_production(admin):
+    missing = post(admin, LEGACY, {"name": "old-sdk", "prompt": "Hi"})
+    active = post(admin, LEGACY, {"name": "old-sdk", "prompt": "Hi", "isActive": True})
+    inactive = post(admin, LEGACY, {"name": "old-sdk", "prompt": "Again", "isActive": False})
+
+    assert missing.status_code == 400
+    assert missing.json()["message"] == "Invalid request data"
+    assert {"code": "missing", "path": ["isActive"], "message": "Field required"} in missing.json()[
+        "error"
+    ]
+    assert (active.status_code, active.json()["isActive"]) == (201, True)
+    assert active.json()["labels"] == ["production", "latest"]
+    assert (inactive.json()["version"], inactive.json()["isActive"]) == (2, False)
+    legacy = admin.get(LEGACY, {"name": "old-sdk"}).json()
+    assert (legacy["version"], legacy["isActive"]) == (1, True)

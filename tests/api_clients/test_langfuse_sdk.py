@@ -1,8 +1,10 @@
 """Langfuse's own Python SDK, unmodified, fetching and writing prompts in PromptOps."""
 
+from urllib.parse import quote
+
 import pytest
 from langfuse import Langfuse
-from langfuse.api import AccessDeniedError, NotFoundError
+from langfuse.api import AccessDeniedError, Error, NotFoundError
 
 from promptregistry import services
 from promptregistry.models import Label, Prompt
@@ -195,3 +197,114 @@ def test_another_workspaces_keys_dont_see_acme_prompts(langfuse_for, globex, cri
     api_key, secret = api_key_for(globex, Role.OWNER, name="globex")
     with pytest.raises(NotFoundError):
         langfuse_for((api_key.public_key, secret)).get_prompt("movie-critic", max_retries=0)
+
+
+# --- Langfuse parity (issue #8): names, composition, resolutionGraph, delete, list --------------
+# The same behaviours over plain HTTP: tests/api/test_langfuse_parity.py.
+
+
+@pytest.mark.parametrize("name", ["promptName?!+ =@#;", "_leading_underscore", "a b/c[d]"])
+def test_names_langfuse_accepts_are_created_and_fetched(langfuse_for, key_pair, name):
+    langfuse = langfuse_for(key_pair(Role.EDITOR))
+
+    created = langfuse.create_prompt(name=name, prompt="Hi {{who}}", labels=["staging"])
+    fetched = langfuse.get_prompt(name, label="staging")
+
+    assert (created.name, fetched.name) == (name, name)
+    assert fetched.compile(who="Ada") == "Hi Ada"
+
+
+def test_a_name_langfuse_refuses_is_refused(langfuse_for, key_pair):
+    langfuse = langfuse_for(key_pair(Role.EDITOR))
+
+    with pytest.raises(Error):
+        langfuse.create_prompt(name="/leading-slash", prompt="x")
+    assert not Prompt.objects.exists()
+
+
+def test_a_version_made_through_the_sdk_is_created_by_api(langfuse_for, key_pair):
+    langfuse = langfuse_for(key_pair(Role.EDITOR))
+    langfuse.create_prompt(name="made", prompt="x", labels=["staging"])
+
+    raw = langfuse.api.prompts.get("made", label="staging")
+
+    assert raw.model_extra["createdBy"] == "API"
+
+
+def test_references_resolve_and_the_resolution_graph_comes_back(langfuse_for, key_pair):
+    langfuse = langfuse_for(key_pair(Role.ADMIN))
+    child = langfuse.create_prompt(name="shared/tone", prompt="Be warm.", labels=["production"])
+    parent = langfuse.create_prompt(
+        name="reply",
+        prompt="@@@langfusePrompt:name=shared/tone|label=production@@@ Answer {{q}}.",
+        labels=["production"],
+    )
+
+    fetched = langfuse.get_prompt("reply")
+    raw = langfuse.api.prompts.get("reply")
+    stored = langfuse.api.prompts.get("reply", resolve=False)
+
+    assert fetched.compile(q="why") == "Be warm. Answer why."
+    root_id = raw.model_extra["id"]
+    child_id = langfuse.api.prompts.get(quote("shared/tone", safe="")).model_extra["id"]
+    assert raw.resolution_graph == {
+        "root": {"name": "reply", "version": 1, "id": root_id},
+        "dependencies": {root_id: [{"name": "shared/tone", "version": 1, "id": child_id}]},
+    }
+    assert stored.prompt.startswith("@@@langfusePrompt:name=shared/tone|label=production@@@")
+    assert stored.resolution_graph is None
+    assert (child.version, parent.version) == (1, 1)
+
+
+def test_composition_rules_are_enforced_at_create(langfuse_for, key_pair):
+    langfuse = langfuse_for(key_pair(Role.ADMIN))
+    langfuse.create_prompt(name="chatty", type="chat", prompt=[{"role": "user", "content": "x"}])
+
+    with pytest.raises(Error) as chat_child:
+        langfuse.create_prompt(
+            name="uses-chat", prompt="@@@langfusePrompt:name=chatty|version=1@@@"
+        )
+    with pytest.raises(Error) as missing:
+        langfuse.create_prompt(name="uses-none", prompt="@@@langfusePrompt:name=nope|version=1@@@")
+    kept = langfuse.create_prompt(name="as-text", prompt="@@@langfusePrompt:name=chatty@@@")
+
+    assert chat_child.value.status_code == missing.value.status_code == 400
+    assert "is a chat prompt" in str(chat_child.value.body)
+    assert "not found" in str(missing.value.body)
+    assert kept.prompt == "@@@langfusePrompt:name=chatty@@@"
+
+
+def test_versions_are_deleted_through_the_sdk_as_promptops_keeps_them(langfuse_for, key_pair):
+    langfuse = langfuse_for(key_pair(Role.ADMIN))
+    for text, labels in (("one", ["production"]), ("two", ["staging"]), ("three", [])):
+        langfuse.create_prompt(name="team/notes", prompt=text, labels=labels)
+    encoded = quote("team/notes", safe="")
+
+    langfuse.api.prompts.delete(encoded, version=3)
+    langfuse.api.prompts.delete(encoded, label="staging")
+    with pytest.raises(Error) as protected:
+        langfuse.api.prompts.delete(encoded, version=1)
+
+    assert protected.value.status_code == 400
+    assert langfuse.api.prompts.get(encoded, label="latest").version == 1
+    with pytest.raises(NotFoundError):
+        langfuse.api.prompts.get(encoded, version=2)
+    [meta] = langfuse.api.prompts.list(name="team/notes").data
+    assert meta.versions == [1]
+    langfuse.api.prompts.delete(encoded)
+    with pytest.raises(NotFoundError):
+        langfuse.get_prompt("team/notes", max_retries=0, cache_ttl_seconds=0)
+
+
+def test_the_list_gives_the_newest_matching_versions_config(langfuse_for, key_pair):
+    langfuse = langfuse_for(key_pair(Role.ADMIN))
+    for n, labels in ((1, ["production"]), (2, ["version2"]), (3, [])):
+        langfuse.create_prompt(name="configured", prompt=f"v{n}", config={"n": n}, labels=labels)
+
+    def last_config(**filters):
+        [meta] = langfuse.api.prompts.list(**filters).data
+        return meta.last_config
+
+    assert last_config() == {"n": 3}
+    assert last_config(label="version2") == {"n": 2}
+    assert last_config(label="production") == {"n": 1}
