@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "workspaces",
     "promptregistry",
     "gateway",
+    "playground",
     "evaluations",
 ]
 

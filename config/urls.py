@@ -20,4 +20,6 @@ urlpatterns = [
     path("", include("workspaces.urls")),
     path("", include("promptregistry.urls")),
     path("", include("gateway.urls")),
+    path("", include("evaluations.urls")),
+    path("", include("playground.urls")),
 ]

@@ -29,6 +29,7 @@ class Action(StrEnum):
     MANAGE_PROVIDERS = "manage_providers"
     VIEW_LOGS = "view_logs"
     GIVE_FEEDBACK = "give_feedback"
+    RUN_PLAYGROUND = "run_playground"
     VIEW_AUDIT = "view_audit"
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_OWNERS = "manage_owners"
@@ -44,6 +45,7 @@ MINIMUM_ROLE: dict[Action, Role] = {
     Action.MANAGE_PROVIDERS: Role.ADMIN,
     Action.VIEW_LOGS: Role.VIEWER,
     Action.GIVE_FEEDBACK: Role.EDITOR,
+    Action.RUN_PLAYGROUND: Role.EDITOR,
     Action.VIEW_AUDIT: Role.ADMIN,
     Action.MANAGE_SETTINGS: Role.ADMIN,
     Action.MANAGE_OWNERS: Role.OWNER,
@@ -58,6 +60,7 @@ ACTION_DESCRIPTIONS: dict[Action, str] = {
     Action.DELETE: "Delete prompts and folders",
     Action.VIEW_LOGS: "Read the request log and analytics (of the prompts they may see)",
     Action.GIVE_FEEDBACK: "Rate logged completions (thumbs up or down)",
+    Action.RUN_PLAYGROUND: "Run prompts in the playground (each run calls models and costs money)",
     Action.MANAGE_MEMBERS: "Invite people, change roles, remove members",
     Action.MANAGE_KEYS: "Create and revoke API keys",
     Action.MANAGE_PROVIDERS: "Set up model providers, their models and prices, and model aliases",

@@ -99,6 +99,8 @@ VIEWER_WRITES: dict[str, str] = {
     "api-v1:prompt_render": "rendering only reads: POST because the variables travel in a body",
     "api-v1:completion_create": "any role may run a completion; it writes only its own log row",
     "gateway:openai-chat-completions": "any role may run a completion (its own log row only)",
+    "playground:variables": "renders the variables form for the messages being typed; writes "
+    "nothing",
 }
 
 # JSON bodies for API writes, by route: django-ninja validates the body before the endpoint
@@ -453,6 +455,38 @@ def _model_alias_id(s: SampleSource) -> int:
         return ModelAlias.objects.create(workspace=workspace, name="walk-fast", model=model)
 
     return s.once("model_alias", make).pk
+
+
+# playground: a session with one run whose one cell waits to stream (the walk's model answers)
+
+
+def _playground_session(s: SampleSource):
+    from playground.models import Cell, Run, Session
+
+    def make(workspace):
+        model = _walk_model(s)
+        session = Session.objects.create(
+            workspace=workspace,
+            content={"messages": [{"role": "user", "content": "Hi"}]},
+            columns=[{"model": model}],
+        )
+        run = Run.objects.create(session=session, number=1, setup={"columns": [{"model": model}]})
+        cell = Cell.objects.create(
+            run=run, column=0, model_name=model, input_messages=[{"role": "user", "content": "Hi"}]
+        )
+        return session, cell
+
+    return s.once("playground_session", make)
+
+
+@sample("session_id")
+def _session_id(s: SampleSource) -> int:
+    return _playground_session(s)[0].pk
+
+
+@sample("cell_id")
+def _cell_id(s: SampleSource) -> int:
+    return _playground_session(s)[1].pk
 
 
 # ...: add your app's samples here (see the module docstring).
