@@ -45,6 +45,9 @@ def base_url(live_server) -> str:
 
 
 PROMPT = {"prompt_id": "support/triage", "prompt_variables": VARIABLES}
+# One request per connection: the live server's threads finish with their request rather than
+# waiting on a kept-alive connection until after the test (and its database) has gone.
+ONE_REQUEST = {"Connection": "close"}
 
 
 def rows(count: int = 1) -> list[Completion]:
@@ -59,7 +62,9 @@ def rows(count: int = 1) -> list[Completion]:
 
 
 def test_the_sync_client_runs_a_stored_prompt(setup, base_url):
-    client = openai.OpenAI(base_url=base_url, api_key=setup, max_retries=0)
+    client = openai.OpenAI(
+        base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+    )
 
     completion = client.chat.completions.create(model="demo", messages=[], extra_body=PROMPT)
 
@@ -69,7 +74,9 @@ def test_the_sync_client_runs_a_stored_prompt(setup, base_url):
 
 
 def test_the_sync_client_streams_with_usage(setup, base_url):
-    client = openai.OpenAI(base_url=base_url, api_key=setup, max_retries=0)
+    client = openai.OpenAI(
+        base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+    )
 
     stream = client.chat.completions.create(
         model="demo",
@@ -88,7 +95,9 @@ def test_the_sync_client_streams_with_usage(setup, base_url):
 
 def test_the_async_client_runs_and_streams(setup, base_url):
     async def go():
-        client = openai.AsyncOpenAI(base_url=base_url, api_key=setup, max_retries=0)
+        client = openai.AsyncOpenAI(
+            base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+        )
         whole = await client.chat.completions.create(model="demo", messages=[], extra_body=PROMPT)
         stream = await client.chat.completions.create(
             model="demo", messages=[], stream=True, extra_body=PROMPT
@@ -104,14 +113,20 @@ def test_the_async_client_runs_and_streams(setup, base_url):
 
 
 def test_the_models_list(setup, base_url):
-    client = openai.OpenAI(base_url=base_url, api_key=setup, max_retries=0)
+    client = openai.OpenAI(
+        base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+    )
 
     assert [model.id for model in client.models.list()] == ["demo"]
 
 
 def test_errors_are_the_sdks_exceptions_with_our_messages(setup, base_url, fake_llm):
-    client = openai.OpenAI(base_url=base_url, api_key=setup, max_retries=0)
-    stranger = openai.OpenAI(base_url=base_url, api_key="sk-wrong", max_retries=0)
+    client = openai.OpenAI(
+        base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+    )
+    stranger = openai.OpenAI(
+        base_url=base_url, api_key="sk-wrong", max_retries=0, default_headers=ONE_REQUEST
+    )
 
     with pytest.raises(openai.AuthenticationError):
         stranger.chat.completions.create(model="demo", messages=[], extra_body=PROMPT)
@@ -136,7 +151,9 @@ def test_errors_are_the_sdks_exceptions_with_our_messages(setup, base_url, fake_
 
 
 def test_a_stream_cut_by_the_provider_raises_in_the_sdk(setup, base_url, fake_llm):
-    client = openai.OpenAI(base_url=base_url, api_key=setup, max_retries=0)
+    client = openai.OpenAI(
+        base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+    )
     fake_llm.fail_next("cut")
 
     stream = client.chat.completions.create(
