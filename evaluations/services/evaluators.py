@@ -1,0 +1,44 @@
+"""Evaluators: configured once per workspace, reused by runs."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from workspaces import access, audit
+from workspaces.principal import Principal
+from workspaces.roles import Action
+
+from .. import evaluators as scorers
+from ..models import Evaluator
+
+
+@transaction.atomic
+def evaluator_create(*, principal: Principal, name: str, kind: str, config: dict) -> Evaluator:
+    access.require(principal, Action.EDIT)
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Name the evaluator."})
+    if Evaluator.objects.filter(workspace=principal.workspace, name=name).exists():
+        raise ValidationError({"name": "An evaluator with this name exists."})
+    try:
+        scorers.validate_config(kind, config)
+    except ValidationError as error:
+        raise ValidationError({"config": error.messages}) from None
+    evaluator = Evaluator(
+        workspace=principal.workspace,
+        name=name,
+        kind=kind,
+        config=config,
+        created_by=principal.user,
+    )
+    evaluator.full_clean()
+    evaluator.save()
+    audit.record(principal=principal, action="evaluator.create", target=evaluator)
+    return evaluator
+
+
+@transaction.atomic
+def evaluator_delete(*, principal: Principal, evaluator: Evaluator) -> None:
+    """Past runs keep the scores (their results copy the evaluator's name)."""
+    access.require(principal, Action.EDIT)
+    audit.record(principal=principal, action="evaluator.delete", target=evaluator)
+    evaluator.delete()
