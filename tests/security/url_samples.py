@@ -113,7 +113,11 @@ API_BODIES: dict[str, BodyBuilder] = {
     "api-v1:label_move": lambda s: {"version": 1},
     "api-public:prompt_list": lambda s: {"name": "walk/new", "prompt": "Hi {{name}}"},
     "api-public:version_update": lambda s: {"newLabels": ["staging"]},
-    "api-public:legacy_prompt_get": lambda s: {"name": "walk/legacy", "prompt": "Hi"},
+    "api-public:legacy_prompt_get": lambda s: {
+        "name": "walk/legacy",
+        "prompt": "Hi",
+        "isActive": False,
+    },
     "api-v1:completion_create": lambda s: {"model": _walk_model(s), "prompt": "Hi"},
     "gateway:openai-chat-completions": lambda s: {
         "model": _walk_model(s),
