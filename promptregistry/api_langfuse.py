@@ -5,13 +5,16 @@ prompt management talk to PromptOps through these routes with a workspace key pa
 shapes follow the installed `langfuse` package (langfuse/api/prompts, prompt_version) and
 Langfuse's server: errors are {"message", "error"} with Langfuse's error names.
 
-Differences a client may notice (PromptOps rules win where they are stricter):
+Behaviour follows Langfuse's own prompt API server tests (tests/api/test_langfuse_parity.py
+proves each). Differences a client may notice are deliberate and listed, with the reason, in
+docs/api-prompts.md; in short:
 - Jinja2 prompts can't be compiled by Langfuse clients: 422 pointing to the native render
   endpoint. f-string prompts are served converted to {{var}}.
 - Versions are kept for the audit trail: DELETE (admin keys) hides a version, or the whole
   prompt, everywhere without removing it, and refuses a version a protected label points at.
 - Protected labels (production by default) need an admin key here too.
-- Names follow PromptOps' folder rules; chat roles are system, user and assistant.
+- Names: Langfuse's rule (names.py) plus a few refusals; chat roles are system, user and
+  assistant.
 """
 
 from datetime import datetime

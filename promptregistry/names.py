@@ -4,7 +4,7 @@ Langfuse's rule, so a name an application or CI uses with Langfuse works here un
 characters except "|" (it separates the parts of a reference), no HTML tags, no leading or
 trailing "/" and no "//" ("/" separates folders), trimmed, not empty, at most 255 characters.
 ("new", which Langfuse keeps for its own page address, is a fine name here.) PromptOps refuses
-a few more, each for a reason (docs/api-guide.md lists them):
+a few more, each for a reason (docs/api-prompts.md lists them):
 - "-", "." or ".." as a whole folder or prompt name: page addresses put actions after a "-"
   segment (/w/<slug>/p/<name>/-/edit/), and browsers rewrite "." and ".." segments;
 - "\\": it separates folders in Windows paths, and prompts are also files (promptops pull);

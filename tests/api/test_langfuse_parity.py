@@ -2,7 +2,7 @@
 web/src/__tests__/async/prompts.v2.servertest.ts), over plain HTTP.
 
 Each test names the Langfuse behaviour it proves. Where PromptOps differs on purpose, the test
-says so and docs/api-guide.md gives the reason.
+says so and docs/api-prompts.md gives the reason.
 """
 
 from urllib.parse import quote

@@ -54,7 +54,7 @@ def test_a_name_is_trimmed_as_langfuse_trims_it():
         ("   ", "Text cannot be empty"),
         ("Test <div>", "Text cannot contain HTML tags"),
         ("x" * 256, "Name cannot be longer than 255 characters"),
-        # PromptOps' own, each for a reason written in docs/api-guide.md.
+        # PromptOps' own, each for a reason written in docs/api-prompts.md.
         ("support/-/triage", "page addresses use it"),
         ("-", "page addresses use it"),
         ("a/../b", "page addresses use it"),
