@@ -93,10 +93,10 @@ class EvaluatorSummary:
         ]
 
 
-def evaluator_summaries(run: EvaluationRun) -> list[EvaluatorSummary]:
+def evaluator_summaries(run: EvaluationRun, evaluators: list) -> list[EvaluatorSummary]:
     """Mean, pass rate and a five-bucket distribution per evaluator, read a chunk at a time."""
     summaries: dict[str, EvaluatorSummary] = {}
-    for evaluator in run.evaluators.all():
+    for evaluator in evaluators:
         summaries[str(evaluator.pk)] = EvaluatorSummary(evaluator.name)
     rows = (
         EvaluationResult.objects.filter(run=run, status=EvaluationResult.Status.DONE)

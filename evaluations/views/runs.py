@@ -88,13 +88,13 @@ def run_detail(request: WorkspaceRequest, slug: str, run_id: int) -> HttpRespons
         response = render(request, DETAIL + "#progress", context)
     else:
         failures, page = _results(request, run)
-        context.update(
-            failures=failures,
-            page=page,
-            page_size=PAGE_SIZE,
-            summaries=evaluator_summaries(run),
-            evaluator_names=[e.name for e in run.evaluators.all()],
-        )
+        context.update(failures=failures, page=page, page_size=PAGE_SIZE)
+        if not is_htmx(request):
+            evaluators = list(run.evaluators.all())
+            context.update(
+                summaries=evaluator_summaries(run, evaluators),
+                evaluator_names=[e.name for e in evaluators],
+            )
         template = DETAIL + "#results" if is_htmx(request) else DETAIL
         response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
