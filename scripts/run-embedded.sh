@@ -14,8 +14,18 @@ export PROMPTOPS_DEMO_MODEL_URL="${PROMPTOPS_DEMO_MODEL_URL:-http://127.0.0.1:${
 pids=()
 stop() {
   trap - INT TERM EXIT
+  # Their own children too (Celery's pool and beat, granian's worker): Ctrl-C returns only
+  # once every process this script started is gone, not just the three bash can wait for.
+  local started=("${pids[@]}")
+  for pid in "${pids[@]}"; do started+=($(pgrep -P "$pid" 2>/dev/null || true)); done
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  for _ in $(seq 1 100); do
+    local alive=0
+    for pid in "${started[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
 }
 trap stop INT TERM EXIT
 
