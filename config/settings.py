@@ -168,7 +168,15 @@ else:
 CELERY_BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
+    # An unacknowledged message (acks_late: its worker died mid-task) goes back to the queue
+    # once it is this old; longer than CELERY_TASK_TIME_LIMIT, so a live task is never
+    # handed out twice. Tests lower it to see a killed worker's items redelivered quickly.
+    _visibility = int(os.environ.get("PROMPTOPS_BROKER_VISIBILITY_TIMEOUT", "900"))
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
+        "visibility_timeout": _visibility,
+        "unacked_restore_interval": max(1, min(10, _visibility // 4)),
+        "unacked_restore_throttle": 1,
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     for _folder in ("out", "processed", "control"):
@@ -196,7 +204,18 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 55},  # a run that waited past the next one is skipped
     },
     "gateway-retention": {"task": "gateway.delete_expired_completions", "schedule": 3600.0},
+    # Hands out again the items of evaluation runs whose task was lost (the filesystem broker
+    # forgets a message its worker died with; see evaluations/services/runs.py).
+    "evaluations-resume-stalled": {
+        "task": "evaluations.resume_stalled_runs",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+# An evaluation item pending this long (no worker took it, or its worker died) is re-enqueued.
+EVALUATIONS_STALLED_AFTER_SECONDS = int(
+    os.environ.get("PROMPTOPS_EVALUATIONS_STALLED_AFTER", str(CELERY_TASK_TIME_LIMIT + 60))
+)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 AUTH_USER_MODEL = "accounts.User"

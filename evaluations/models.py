@@ -228,7 +228,8 @@ class EvaluationResult(models.Model):
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     cost = models.DecimalField(max_digits=14, decimal_places=8, null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)  # hostname:pid that scored it
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now)  # handed out
+    claimed_at = models.DateTimeField(null=True, blank=True)  # last taken by a worker
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -8,7 +8,7 @@ that second delivery harmless (exactly one result per run and item, counted once
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from .services.runs import evaluation_item_process
+from .services.runs import evaluation_item_process, resume_stalled
 
 
 @shared_task(
@@ -23,3 +23,9 @@ from .services.runs import evaluation_item_process
 )
 def evaluate_item(result_id: int) -> str:
     return evaluation_item_process(result_id)
+
+
+@shared_task(name="evaluations.resume_stalled_runs", ignore_result=True)
+def resume_stalled_runs() -> int:
+    """Every minute (beat): re-enqueue evaluation items whose message was lost."""
+    return resume_stalled()

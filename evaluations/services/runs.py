@@ -23,13 +23,15 @@ How a run moves (docs/architecture.md "How evaluations work"):
 import os
 import socket
 from collections.abc import Iterable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from gateway.completion import CompletionRequest, GatewayError, complete
@@ -214,8 +216,33 @@ def _claim(result_id: int) -> EvaluationResult | None:
         if result is None:
             return None
         result.attempts += 1
-        result.save(update_fields=["attempts"])
+        result.claimed_at = timezone.now()
+        result.save(update_fields=["attempts", "claimed_at"])
     return result
+
+
+def resume_stalled(now=None) -> int:
+    """Enqueue again the pending items nobody finished in time (a lost message: the filesystem
+    broker forgets the message of a worker that died; Redis gives it back after its visibility
+    timeout, and then this finds nothing). A second delivery of an item still in progress is
+    harmless: only one conditional UPDATE can finish it."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.EVALUATIONS_STALLED_AFTER_SECONDS)
+    stalled = list(
+        EvaluationResult.objects.filter(
+            status=EvaluationResult.Status.PENDING,
+            run__status=EvaluationRun.Status.RUNNING,
+            created_at__lt=cutoff,
+        )
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=cutoff))
+        .values_list("id", flat=True)[:1000]
+    )
+    if stalled:
+        with transaction.atomic():
+            # Restart their clocks so the next sweep doesn't send them again at once.
+            EvaluationResult.objects.filter(pk__in=stalled).update(claimed_at=now)
+            _enqueue(stalled)
+    return len(stalled)
 
 
 def _judge_for(principal: Principal, run: EvaluationRun):

@@ -124,3 +124,22 @@ def test_start_refuses_viewers_unknown_labels_and_empty_datasets(
             evaluators=[],
         )
     assert not EvaluationRun.objects.exists()
+
+
+def test_items_whose_message_was_lost_are_enqueued_again(
+    acme, alice, eval_models, qa_prompt, make_dataset, contains_eval, drain, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.EVALUATIONS_STALLED_AFTER_SECONDS = 60
+    run = start(acme, alice, make_dataset(3), [contains_eval], concurrency=2)
+    drain.queue.clear()  # the broker lost both messages
+    assert runs.resume_stalled() == 0  # not stalled yet
+    later = timezone.now() + timedelta(seconds=61)
+    assert runs.resume_stalled(now=later) == 2
+    assert runs.resume_stalled(now=later) == 0  # their clocks restarted
+    drain()
+    run.refresh_from_db()
+    assert (run.status, run.done_count) == ("completed", 3)
