@@ -319,3 +319,17 @@ def test_the_model_list_makes_constant_queries(
     with assert_queries(2):
         response = client.get("/v1/models", HTTP_AUTHORIZATION=f"Bearer {secret}")
     assert len(response.json()["data"]) == 8
+
+
+def test_a_warm_prompt_completion_makes_four_queries(
+    client, acme_key, gateway_models, chat_prompt, assert_queries
+):
+    secret = acme_key()
+    body = {"model": "demo", "prompt_id": "support/triage", "prompt_variables": VARIABLES}
+    post(client, secret, body)  # the key and the served prompt are remembered
+
+    # The label's A/B split, the model, the workspace's store setting, the row.
+    with assert_queries(4):
+        response = post(client, secret, body)
+
+    assert response.status_code == 200
