@@ -382,3 +382,14 @@ def test_a_viewer_gets_403_on_alias_writes(vera_client, acme):
     assert vera_client.post("/w/acme/aliases/new/", {"name": "x"}).status_code == 403
     assert vera_client.post(f"/w/acme/aliases/{alias.pk}/delete/").status_code == 403
     assert ModelAlias.objects.count() == 1
+
+
+def test_without_htmx_test_connection_reports_on_the_page(adam_client, acme, fake_llm):
+    provider = make_provider(
+        acme, name="Local", kind="openai_compatible", base_url=fake_llm.openai_base_url
+    )
+
+    response = adam_client.post(provider_url(provider, "test"), follow=True)
+
+    assert response.redirect_chain[-1][0] == f"/w/acme/providers/#provider-{provider.pk}"
+    assert "Local: Connected in" in words(response)
