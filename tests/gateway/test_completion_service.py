@@ -428,3 +428,30 @@ def test_a_caller_gone_before_the_first_token_is_logged_cancelled(acme, gateway_
     row = only_row()
     assert (row.status, row.error_type, row.ttft_ms) == ("cancelled", "client_disconnected", None)
     assert wait_for(lambda: len(fake_llm.cancelled) == 1)
+
+
+def test_an_anthropic_answer_whole_with_its_usage_and_stop_sequences(
+    acme, gateway_models, fake_llm
+):
+    call, events, error = run(ask(acme, model="claude", params={"stop": "END", "max_tokens": 50}))
+
+    sent = fake_llm.requests[-1].body
+    assert (sent["stop_sequences"], sent["max_tokens"]) == (["END"], 50)
+    row = only_row()
+    assert error is None and row.status == "ok" and row.finish_reason == "stop"
+    assert (row.input_tokens, row.output_tokens, row.tokens_estimated) == (4, 11, False)
+
+
+def test_complete_runs_a_whole_call_for_callers_without_a_response(acme, gateway_models, fake_llm):
+    from gateway.completion import complete
+
+    async def go():
+        try:
+            return await complete(ask(acme, stream=True))
+        finally:
+            await clients.close_loop_clients()
+
+    result = async_to_sync(go)()
+
+    assert result.text == 'Local demo model reply to: "Where is my order?" (4 words).'
+    assert result.id == only_row().public_id and only_row().stream is False
