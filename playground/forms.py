@@ -168,3 +168,54 @@ class ContinueForm(forms.Form):
 class DiffForm(forms.Form):
     a = forms.IntegerField(min_value=1, label="Compare")
     b = forms.IntegerField(min_value=1, label="with")
+
+
+class AddToDatasetForm(forms.Form):
+    dataset = forms.IntegerField(required=False, min_value=1)
+    new_dataset = forms.CharField(required=False, max_length=200, label="or a new dataset")
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("dataset") and not (cleaned.get("new_dataset") or "").strip():
+            raise forms.ValidationError("Pick a dataset, or name a new one.")
+        return cleaned
+
+
+class DatasetPickForm(forms.Form):
+    """The dataset (and for a dataset run, the evaluators) picked on the set-up form."""
+
+    dataset = forms.IntegerField(min_value=1, error_messages={"required": "Pick a dataset."})
+    evaluators = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    eval_column = forms.IntegerField(required=False, min_value=0, max_value=MAX_COLUMNS - 1)
+
+    def __init__(self, *args, evaluator_ids: list[int] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["evaluators"].choices = [(pk, pk) for pk in evaluator_ids]
+
+
+_EDITOR_FIELD = re.compile(r"^m-(\d+)-(kind|role|content|name)$")
+
+
+def from_editor(data) -> dict:
+    """The registry editor's fields (m-<i>-kind/role/content/name, text, var-<name>,
+    template_format) as the set-up form's, for "Try it" with unsaved text."""
+    blocks: dict[int, dict] = {}
+    for key in data:
+        match = _EDITOR_FIELD.match(key)
+        if match:
+            blocks.setdefault(int(match.group(1)), {})[match.group(2)] = data.get(key, "")
+    out = {k: data.get(k, "") for k in data if k.startswith("var-")}
+    out["template_format"] = data.get("template_format", "mustache")
+    if blocks:
+        out["prompt_type"] = "chat"
+        for n, i in enumerate(sorted(blocks)[:MAX_MESSAGES]):
+            block = blocks[i]
+            if block.get("kind") == "placeholder":
+                out[f"msg-{n}-placeholder"] = block.get("name", "") or "history"
+            else:
+                out[f"msg-{n}-role"] = block.get("role", "user")
+                out[f"msg-{n}-content"] = block.get("content", "")
+    else:
+        out["prompt_type"] = "text"
+        out["text"] = data.get("text", "")
+    return out

@@ -3,13 +3,13 @@ version, a logged completion or a session, the models a column may pick, a run's
 
 import json
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from gateway.logs.query import completion_for
 from gateway.models import ModelAlias, ProviderModel
 from promptregistry.models import Prompt
-from promptregistry.selectors import may_see, prompt_for, version_of
+from promptregistry.selectors import may_see, prompt_for, version_of, visible_prompts
 from workspaces import access
 from workspaces.principal import Principal
 from workspaces.roles import Action
@@ -47,14 +47,16 @@ def session_for(principal: Principal, session_id: int, need: Action = Action.REA
 
 
 def recent_sessions(principal: Principal) -> list[Session]:
-    sessions = (
+    """The workspace's latest sessions, without those of prompts hidden from the principal
+    (a constant number of queries)."""
+    visible = Q(prompt__isnull=True) | Q(prompt__in=visible_prompts(principal).values("pk"))
+    return list(
         Session.objects.filter(workspace=principal.workspace)
-        .select_related("prompt", "prompt__folder")
-        .order_by("-updated_at", "-id")[: RECENT_SESSIONS * 2]
+        .filter(visible)
+        .select_related("prompt")
+        .only("pk", "title", "updated_at", "prompt__name")
+        .order_by("-updated_at", "-id")[:RECENT_SESSIONS]
     )
-    return [s for s in sessions if not s.prompt_id or may_see(principal, s.prompt)][
-        :RECENT_SESSIONS
-    ]
 
 
 def runs_of(session: Session) -> QuerySet:
@@ -80,10 +82,7 @@ def cell_for(session: Session, cell_id: int) -> Cell:
     return cell
 
 
-def version_numbers(principal: Principal, prompt_name: str) -> list[int]:
-    if not prompt_name:
-        return []
-    prompt = prompt_for(principal, prompt_name)
+def version_numbers(prompt: Prompt) -> list[int]:
     return list(prompt.versions.order_by("-number").values_list("number", flat=True)[:50])
 
 
@@ -167,3 +166,51 @@ def setup_of(session: Session) -> Setup:
         columns=[Column(**c) for c in session.columns] or [Column()],
         title=session.title,
     )
+
+
+# Evaluations: datasets to pick rows from or add an output to, evaluators for a dataset run.
+
+
+def datasets_of(principal: Principal) -> list:
+    from evaluations.models import Dataset
+
+    return list(
+        Dataset.objects.filter(workspace=principal.workspace)
+        .order_by("name")
+        .only("pk", "name", "item_count")[:200]
+    )
+
+
+def evaluators_of(principal: Principal) -> list:
+    from evaluations.models import Evaluator
+
+    return list(
+        Evaluator.objects.filter(workspace=principal.workspace).order_by("name").only("pk", "name")
+    )
+
+
+def dataset_for(principal: Principal, dataset_id: int):
+    from evaluations.models import Dataset
+
+    dataset = Dataset.objects.filter(workspace=principal.workspace, pk=dataset_id).first()
+    if dataset is None:
+        raise Http404("No such dataset.")
+    return dataset
+
+
+def grid_from_dataset(dataset, limit: int) -> str:
+    """The dataset's first rows as a grid (tab-separated, a header of the input names)."""
+    items = list(dataset.items.order_by("position")[:limit])
+    names: list[str] = []
+    for item in items:
+        for name in item.inputs if isinstance(item.inputs, dict) else {}:
+            if name not in names:
+                names.append(name)
+
+    def cell(value) -> str:
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        return " ".join(text.replace("\t", " ").splitlines())
+
+    lines = ["\t".join(names)]
+    lines += ["\t".join(cell(item.inputs.get(name, "")) for name in names) for item in items]
+    return "\n".join(lines) if names else ""

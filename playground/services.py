@@ -260,3 +260,94 @@ def version_save(
         commit_message=commit_message or "Saved from the playground",
         refuse_unchanged=True,
     )
+
+
+# Evaluations: an output into a dataset, and the set-up as an evaluation run of a dataset.
+
+
+def cell_add_to_dataset(
+    *, principal: Principal, cell: Cell, dataset_id: int | None, new_dataset: str = ""
+):
+    """The cell's variables as an item's inputs, its output as the expected output."""
+    from evaluations.models import Dataset
+    from evaluations.services.datasets import dataset_create, dataset_item_add
+
+    access.require(principal, Action.EDIT)
+    if cell.status != Cell.Status.OK:
+        raise ValidationError("Add an output that finished.")
+    with transaction.atomic():
+        if new_dataset.strip():
+            dataset = dataset_create(principal=principal, name=new_dataset.strip())
+        else:
+            dataset = Dataset.objects.filter(workspace=principal.workspace, pk=dataset_id).first()
+            if dataset is None:
+                raise ValidationError("Pick a dataset, or name a new one.")
+        completion = (
+            Completion.objects.filter(workspace=principal.workspace, public_id=cell.completion_id)
+            .only("pk")
+            .first()
+            if cell.completion_id
+            else None
+        )
+        item = dataset_item_add(
+            principal=principal,
+            dataset=dataset,
+            inputs=cell.variables,
+            expected_output=cell.output_text,
+            metadata={"source": "playground", "model": cell.model_name},
+            source_completion_id=completion.pk if completion else None,
+        )
+    return dataset, item
+
+
+def stored_version_of(principal: Principal, setup: Setup, column: Column) -> int:
+    """The stored version a column's set-up is: its own version, or the left pane when it is
+    the version it was opened from, unchanged. ValidationError otherwise."""
+    if column.version is not None:
+        return column.version
+    prompt = _prompt_of(principal, setup)
+    if prompt is not None and setup.base_version is not None:
+        base = PromptVersion.objects.filter(prompt=prompt, number=setup.base_version).first()
+        if (
+            base is not None
+            and base.content == setup.content
+            and base.template_format == setup.template_format
+        ):
+            return base.number
+    raise ValidationError(
+        "An evaluation runs a saved version: save the messages as a new version first."
+    )
+
+
+def dataset_run_start(
+    *,
+    principal: Principal,
+    setup: Setup,
+    column_index: int,
+    dataset_id: int | None,
+    evaluator_ids: list[int],
+):
+    """ "Run on the whole dataset": the column's version, model and parameters as an
+    evaluation run of the dataset (the evaluations app runs and scores it)."""
+    from evaluations.models import Dataset, Evaluator
+    from evaluations.services.runs import evaluation_run_start
+
+    access.require(principal, Action.EDIT)
+    if not setup.prompt:
+        raise ValidationError("Open a saved prompt to evaluate it on a dataset.")
+    if not 0 <= column_index < len(setup.columns):
+        raise ValidationError("Pick one of the columns.")
+    dataset = Dataset.objects.filter(workspace=principal.workspace, pk=dataset_id).first()
+    if dataset is None:
+        raise ValidationError("Pick a dataset.")
+    column = setup.columns[column_index]
+    evaluators = Evaluator.objects.filter(workspace=principal.workspace, pk__in=evaluator_ids)
+    return evaluation_run_start(
+        principal=principal,
+        prompt_name=setup.prompt,
+        dataset=dataset,
+        evaluators=list(evaluators),
+        version=stored_version_of(principal, setup, column),
+        model=column.model,
+        params=column.params(),
+    )

@@ -12,7 +12,9 @@ ALLOWED = {
     "workspaces": {"accounts"},
     "promptregistry": {"workspaces", "accounts"},
     "gateway": {"promptregistry", "workspaces", "accounts"},
-    "playground": {"gateway", "promptregistry", "workspaces", "accounts"},
+    # The playground hands its set-up to evaluations ("Add to dataset", "Run on the whole
+    # dataset"); evaluations never imports the playground.
+    "playground": {"evaluations", "gateway", "promptregistry", "workspaces", "accounts"},
     "evaluations": {"gateway", "promptregistry", "workspaces", "accounts"},
 }
 

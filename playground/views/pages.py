@@ -24,8 +24,15 @@ from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
 
 from .. import selectors, services
-from ..forms import ContinueForm, DiffForm, SetupForm
-from ..models import MAX_COLUMNS, Cell, Run, Session
+from ..forms import (
+    AddToDatasetForm,
+    ContinueForm,
+    DatasetPickForm,
+    DiffForm,
+    SetupForm,
+    from_editor,
+)
+from ..models import MAX_COLUMNS, MAX_GRID_ROWS, Cell, Run, Session
 from ..setup import RESPONSE_FORMATS, Column, Setup, grid_rows
 
 PAGE = "playground/playground.html"
@@ -69,13 +76,13 @@ def _page(
         grid_names, _rows = grid_rows(setup.grid)
     except ValueError as error:
         grid_error = str(error)
-    may_edit_prompt = False
-    if setup.prompt and principal.can(Action.EDIT):
-        try:
-            prompt_for(principal, setup.prompt, Action.EDIT)
-            may_edit_prompt = True
-        except Exception:  # noqa: BLE001 - Http404/PermissionDenied: the button stays hidden
-            may_edit_prompt = False
+    may_edit_prompt, versions = False, []
+    if setup.prompt:
+        prompt = prompt_for(principal, setup.prompt)
+        may_edit_prompt = access.may_use(principal, prompt, Action.EDIT) and principal.can(
+            Action.EDIT
+        )
+        versions = selectors.version_numbers(prompt)
     context = {
         "nav_section": "playground",
         "setup": setup,
@@ -90,7 +97,7 @@ def _page(
         "runs": selectors.runs_of(session) if session else [],
         "recent": selectors.recent_sessions(principal),
         "models": selectors.model_names(principal),
-        "versions": selectors.version_numbers(principal, setup.prompt),
+        "versions": versions,
         "variable_names": names,
         "template_error": template_error,
         "grid_names": grid_names,
@@ -105,6 +112,9 @@ def _page(
         if session is None
         else reverse("playground:session-run", args=[request.workspace.slug, session.pk]),
         "diff_form": DiffForm(),
+        "datasets": selectors.datasets_of(principal),
+        "evaluators": selectors.evaluators_of(principal),
+        "may_edit": principal.can(Action.EDIT),
     }
     return render(request, PAGE, context, status=status)
 
@@ -145,12 +155,25 @@ def session_page(request: WorkspaceRequest, slug: str, session_id: int) -> HttpR
 @login_required
 @require_POST
 def try_text(request: WorkspaceRequest, slug: str) -> HttpResponse:
-    """The editor's "Try it": its unsaved text, opened here (nothing is written)."""
+    """The editor's "Try it" (?prompt=<name>): its unsaved text, opened here beside the
+    version it started from (nothing is written)."""
     access.workspace_for(request, slug, need=Action.RUN_PLAYGROUND)
-    form = SetupForm(request.POST, models=selectors.model_names(request.principal))
+    principal = request.principal
+    name = request.GET.get("prompt", "")
+    base = request.POST.get("base_number", "")
+    setup = (
+        selectors.setup_for_version(principal, name, int(base) if base.isdigit() else None)
+        if name
+        else Setup()
+    )
+    form = SetupForm({**from_editor(request.POST), "col-0-model": setup.columns[0].model})
     if form.is_valid():
-        return _page(request, form.setup)
-    setup = _lenient_setup(request, form)
+        setup.content, setup.variables = form.setup.content, form.setup.variables
+        setup.template_format, setup.prompt_type = (
+            form.setup.template_format,
+            form.setup.prompt_type,
+        )
+        return _page(request, setup)
     return _page(request, setup, form=form)
 
 
@@ -194,9 +217,16 @@ def run_create(request: WorkspaceRequest, slug: str, session_id: int | None = No
     form = SetupForm(request.POST, models=selectors.model_names(principal))
     if not form.is_valid():
         return _page(request, _lenient_setup(request, form), form=form, session=session, status=422)
+    action = request.POST.get("action", "run")
+    if action == "load-dataset":
+        pick = DatasetPickForm({"dataset": request.POST.get("grid_dataset", "")})
+        if not pick.is_valid():
+            form.dynamic_errors["grid"] = "Pick a dataset to take rows from."
+            return _page(request, form.setup, form=form, session=session, status=422)
+        dataset = selectors.dataset_for(principal, pick.cleaned_data["dataset"])
+        form.setup.grid = selectors.grid_from_dataset(dataset, MAX_GRID_ROWS)
     session = services.session_save(principal=principal, setup=form.setup, session=session)
     url = reverse("playground:session", args=[slug, session.pk])
-    action = request.POST.get("action", "run")
     if action in ("run", "grid"):
         try:
             run = services.run_start(
@@ -206,6 +236,8 @@ def run_create(request: WorkspaceRequest, slug: str, session_id: int | None = No
             form.dynamic_errors.update({k: " ".join(v) for k, v in error.message_dict.items()})
             return _page(request, form.setup, form=form, session=session, status=422)
         url += "?" + urlencode({"run": run.number})
+    elif action == "load-dataset":
+        messages.success(request, "The grid holds the dataset's first rows: Run the grid.")
     else:
         messages.success(request, "Session saved.")
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
@@ -306,3 +338,64 @@ def output_diff(request: WorkspaceRequest, slug: str, session_id: int) -> HttpRe
         context["stats"] = sum((d.stats for d in diffs), start=type(diffs[0].stats)())
     template = "playground/diff.html#diff" if request.htmx else "playground/diff.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def cell_add_to_dataset(request: WorkspaceRequest, slug: str, session_id: int, cell_id: int):
+    """ "Add to dataset": the cell's variables and output as a dataset item."""
+    access.workspace_for(request, slug, need=Action.EDIT)
+    session = selectors.session_for(request.principal, session_id)
+    cell = selectors.cell_for(session, cell_id)
+    form = AddToDatasetForm(request.POST)
+    url = reverse("playground:session", args=[slug, session.pk])
+    url += "?" + urlencode({"run": cell.run.number})
+    if not form.is_valid():
+        messages.error(request, " ".join(form.non_field_errors()) or "Check the dataset.")
+        return redirect(url)
+    try:
+        dataset, item = services.cell_add_to_dataset(
+            principal=request.principal,
+            cell=cell,
+            dataset_id=form.cleaned_data.get("dataset"),
+            new_dataset=form.cleaned_data.get("new_dataset") or "",
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(url)
+    dataset_url = reverse("evaluations:dataset", args=[slug, dataset.pk])
+    messages.success(
+        request,
+        format_html('Added as row {} of <a href="{}">{}</a>.', item.position, dataset_url, dataset),
+    )
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def dataset_run(request: WorkspaceRequest, slug: str, session_id: int | None = None):
+    """ "Run on the whole dataset": the set-up handed to an evaluation run."""
+    access.workspace_for(request, slug, need=Action.EDIT)
+    principal = request.principal
+    session = selectors.session_for(principal, session_id) if session_id else None
+    form = SetupForm(request.POST, models=selectors.model_names(principal))
+    evaluator_ids = [e.pk for e in selectors.evaluators_of(principal)]
+    pick = DatasetPickForm(request.POST, evaluator_ids=evaluator_ids)
+    if not form.is_valid():
+        return _page(request, _lenient_setup(request, form), form=form, session=session, status=422)
+    if not pick.is_valid():
+        form.dynamic_errors["dataset"] = "Pick a dataset to run on."
+        return _page(request, form.setup, form=form, session=session, status=422)
+    try:
+        run = services.dataset_run_start(
+            principal=principal,
+            setup=form.setup,
+            column_index=pick.cleaned_data.get("eval_column") or 0,
+            dataset_id=pick.cleaned_data["dataset"],
+            evaluator_ids=pick.cleaned_data["evaluators"],
+        )
+    except ValidationError as error:
+        form.dynamic_errors["dataset"] = " ".join(error.messages)
+        return _page(request, form.setup, form=form, session=session, status=422)
+    url = reverse("evaluations:run", args=[slug, run.pk])
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

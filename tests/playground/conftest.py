@@ -72,3 +72,22 @@ def form_data(
         data[f"col-{i}-model"] = model
     data.update(extra)
     return data
+
+
+def read_stream(response) -> list[tuple[str, dict]]:
+    """The (event, data) pairs of a cell stream read through the test client; closing the
+    response writes the call's row and the cell, as Django does after the last byte."""
+    import json
+
+    body = b"".join(response.streaming_content).decode()
+    response.close()
+    events = []
+    for block in body.split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+        if "event" in lines:
+            events.append((lines["event"], json.loads(lines["data"])))
+    return events
+
+
+def url(path: str = "") -> str:
+    return f"/w/acme/playground/{path}"
