@@ -2,7 +2,7 @@
 
 from .errors import GatewayError
 from .request import CompletionRequest
-from .service import CompletionCall, CompletionResult, complete
+from .service import CompletionCall, CompletionResult, complete, complete_sync
 from .upstream import Delta, Finish
 
 __all__ = [
@@ -13,4 +13,5 @@ __all__ = [
     "Finish",
     "GatewayError",
     "complete",
+    "complete_sync",
 ]

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from asgiref.sync import sync_to_async
+from asgiref.sync import async_to_sync, sync_to_async
 from django.utils import timezone
 
 from ..models import Completion, GatewaySettings
@@ -353,3 +353,18 @@ async def complete(request: CompletionRequest) -> CompletionResult:
         return call.result()
     finally:
         await call.awrite_row()
+
+
+def complete_sync(request: CompletionRequest) -> CompletionResult:
+    """complete() for synchronous callers (Celery tasks): each call runs in an event loop of
+    its own, whose provider connections are closed before it returns (an unclosed aiohttp
+    session per call would otherwise be left to the garbage collector). Raises GatewayError."""
+    from . import clients
+
+    async def run() -> CompletionResult:
+        try:
+            return await complete(request)
+        finally:
+            await clients.close_loop_clients()
+
+    return async_to_sync(run)()
