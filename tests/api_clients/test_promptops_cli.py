@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from promptregistry import services
 from promptregistry.cli import CliError, main, read_archive
 from promptregistry.models import Label, Prompt, PromptVersion
 from promptregistry.yaml_format import parse
@@ -394,3 +395,26 @@ def test_pull_refuses_an_archive_whose_paths_would_leave_the_directory():
 
     with pytest.raises(CliError, match="unsafe path: ../outside.yaml"):
         read_archive(buffer.getvalue())
+
+
+def test_names_langfuse_accepts_round_trip_through_files(cli, tmp_path, acme, alice):
+    """Issue #8: the name rule is Langfuse's, so files may be named oddly: a folder whose name
+    starts with "." and characters URLs reserve. A round trip changes nothing."""
+    owner = principal_of(alice, acme)
+    names = ["promptName?!+ =@#;", ".drafts/_first try", "a&b/[c]%d"]
+    for name in names:
+        services.prompt_create(
+            principal=owner,
+            name=name,
+            prompt_type=Prompt.Type.TEXT,
+            version_content={"text": f"I am {name}"},
+        )
+
+    pulled = cli("pull", tmp_path)
+    before = version_count()
+    pushed = cli("push", tmp_path)
+
+    assert pulled[0] == 0
+    assert files_in(tmp_path) == sorted(f"{name}.yaml" for name in names)
+    assert (pushed[0], version_count()) == (0, before)
+    assert "created 0, updated 0, unchanged 3" in pushed[1]
