@@ -142,9 +142,7 @@ def test_a_client_hanging_up_mid_stream_cancels_upstream_and_is_logged_cancelled
     assert written[0]["stream"] == 1
 
 
-def test_a_client_giving_up_before_the_first_token_cancels_upstream_and_is_logged(
-    server, fake_llm
-):
+def test_a_client_giving_up_before_the_first_token_cancels_upstream_and_is_logged(server, fake_llm):
     base, secret, database = server
     before = len(rows(database))
     fake_llm.fail_next("hang")
