@@ -139,13 +139,17 @@ def test_folder_names_follow_the_segment_rule(acme, alice):
 ODD = "q?a#b%c/_sp ace+;=@!/ünï\"'x<y & z"  # "<" without ">" is no HTML tag
 
 
-def _prompt_urls() -> list[URLPattern]:
+def _registry_urls(kwarg: str) -> list[URLPattern]:
     resolver = get_resolver()
     found = []
     for pattern in resolver.url_patterns:
         if getattr(pattern, "namespace", None) == "promptregistry":
-            found += [p for p in pattern.url_patterns if "name" in p.pattern.converters]
+            found += [p for p in pattern.url_patterns if kwarg in p.pattern.converters]
     return found
+
+
+def _prompt_urls() -> list[URLPattern]:
+    return _registry_urls("name")
 
 
 def test_the_odd_name_is_a_name():
@@ -210,3 +214,19 @@ def test_a_broken_prompt_file_outside_hidden_folders_is_still_an_error(tmp_path)
     (tmp_path / "broken.yaml").write_text("just: a mapping\n")
 
     assert load_directory(tmp_path).errors
+
+
+def test_every_page_of_its_folders_resolves_to_them(alice_client, acme, alice):
+    make_prompt(acme, ODD, by=alice)
+    patterns = _registry_urls("path")
+    assert len(patterns) >= 5
+
+    for path in ("q?a#b%c", "q?a#b%c/_sp ace+;=@!"):
+        for pattern in patterns:
+            url = reverse(f"promptregistry:{pattern.name}", kwargs={"slug": "acme", "path": path})
+            response = alice_client.get(url)
+            assert response.status_code == 200, (pattern.name, url, response.status_code)
+    top = alice_client.get(reverse("promptregistry:folder", args=["acme", "q?a#b%c"]))
+    inner = reverse("promptregistry:folder", args=["acme", "q?a#b%c/_sp ace+;=@!"])
+    assert f'href="{inner}"' in top.content.decode()
+    assert inner == "/w/acme/folders/q%3Fa%23b%25c/_sp%20ace+;=@!/"
