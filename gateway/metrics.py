@@ -136,7 +136,19 @@ def _seconds(ms: int) -> str:
     return f"{ms / 1000:g}"
 
 
+# Collectors other apps add from their AppConfig.ready() (the gateway can't import them): e.g.
+# the evaluations app's queue depth. Each is an object with collect() yielding metric families.
+EXTRA_COLLECTORS: list = []
+
+
+def register_collector(collector) -> None:
+    if collector not in EXTRA_COLLECTORS:
+        EXTRA_COLLECTORS.append(collector)
+
+
 def render_metrics() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(GatewayCollector())
+    for collector in EXTRA_COLLECTORS:
+        registry.register(collector)
     return generate_latest(registry)

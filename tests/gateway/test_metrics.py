@@ -130,3 +130,22 @@ def test_counters_survive_retention_deleting_the_calls(client, metrics_token, ac
 
     requests = samples(families["promptops_completions"], "promptops_completions_total")
     assert sum(requests.values()) == 1
+
+
+def test_other_apps_add_their_own_metrics(client, metrics_token, db, monkeypatch):
+    from prometheus_client.core import GaugeMetricFamily
+
+    from gateway import metrics
+
+    class QueueDepth:
+        def collect(self):
+            gauge = GaugeMetricFamily("promptops_evaluation_queue_depth", "Items waiting.")
+            gauge.add_metric([], 3)
+            yield gauge
+
+    monkeypatch.setattr(metrics, "EXTRA_COLLECTORS", [])
+    metrics.register_collector(QueueDepth())
+
+    families = scrape(client)
+
+    assert samples(families["promptops_evaluation_queue_depth"]) == {(): 3}
