@@ -63,6 +63,7 @@ SENTENCES = {
     "prompt.access": "changed who may see and edit {target}",
     "prompt.alias_delete": "stopped an old name of {target} from resolving",
     "version.create": "saved version {number} of {prompt}",
+    "version.delete": "deleted {target} (kept for the audit trail)",
     "comment.create": "commented on version {number} of {prompt}",
     "comment.delete": "deleted a comment on version {number} of {prompt}",
     "label.move": "pointed “{label}” of {prompt} at version {version}",
