@@ -5,9 +5,10 @@ from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from evaluations.api import router as evaluations_router
 from gateway.views.completions_api import router as completions_router
-from promptregistry.api import router as prompt_router
-from promptregistry.api_export import router as export_router
+from promptregistry.api.export import router as export_router
+from promptregistry.api.native import router as prompt_router
 from workspaces.api import router as workspace_router
 from workspaces.api_auth import ApiKeyAuth
 from workspaces.api_body import JsonObjectParser, RequestDataTooBig, body_problem, too_large_message
@@ -80,3 +81,4 @@ api.add_router("/", workspace_router)
 api.add_router("/", export_router)
 api.add_router("/prompts", prompt_router)
 api.add_router("/completions", completions_router)
+api.add_router("/evaluations", evaluations_router)

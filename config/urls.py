@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from promptregistry.api_langfuse import langfuse_api
+from promptregistry.api.langfuse import langfuse_api
 
 from . import health
 from .api import api

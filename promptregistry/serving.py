@@ -207,7 +207,7 @@ def serve(
 
     Raises PromptNotFound; template errors of snippet resolution propagate (TemplateError).
     Whether the principal may see the prompt itself is the caller's check
-    (api_common.serve_visible, with required_view_roles)."""
+    (api/common.py: serve_visible, with required_view_roles)."""
     workspace = principal.workspace
     generation = cache.generation(workspace.pk)
     if version is None and label is None:

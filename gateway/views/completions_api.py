@@ -19,7 +19,7 @@ from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
 from promptregistry import content
-from promptregistry.api_schemas import MAX_INT, ErrorOut
+from promptregistry.api.schemas import MAX_INT, ErrorOut
 from workspaces import access
 from workspaces.api_errors import ApiError
 from workspaces.principal import Principal

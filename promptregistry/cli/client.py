@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..yaml_format import PromptFile, PromptFileError, parse
+from ..as_code.yaml_format import PromptFile, PromptFileError, parse
 from .errors import ApiFailure, CliError
 
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)

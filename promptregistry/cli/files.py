@@ -4,7 +4,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..yaml_format import SUFFIX, PromptFile, PromptFileError, parse
+from ..as_code.yaml_format import SUFFIX, PromptFile, PromptFileError, parse
 
 # Never prompt folders: version control and tool directories are not walked at all.
 TOOL_DIRECTORIES = frozenset({".git", ".hg", ".svn", ".venv", "node_modules", "__pycache__"})

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from ..yaml_format import PromptFile
+from ..as_code.yaml_format import PromptFile
 from .client import Api, _parse_archive
 from .errors import EXIT_FAILED, EXIT_OK, ApiFailure, UsageError
 from .files import load_directory

@@ -8,14 +8,7 @@ from workspaces.principal import Principal
 from workspaces.roles import Action
 
 from .. import cache, content, selectors, templating
-from ..models import (
-    LATEST,
-    Folder,
-    Prompt,
-    PromptAlias,
-    PromptVersion,
-    Tag,
-)
+from ..models import LATEST, Folder, Prompt, PromptAlias, PromptVersion, Tag
 from ..names import clean_name
 from ..snippet_refs import check_not_depended_on, check_snippet_references
 from .access import check_may_write_in

@@ -22,9 +22,11 @@ from workspaces import access
 from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
 
-from .. import content, editor_analysis, editor_state, selectors, services
-from ..editor_state import EditorState
-from ..forms_editor import FORMAT_HELP, TEMPLATE_FORMATS, ConfigForm, SaveForm
+from .. import content, selectors, services
+from ..editor import analysis as editor_analysis
+from ..editor import state as editor_state
+from ..editor.forms import FORMAT_HELP, TEMPLATE_FORMATS, ConfigForm, SaveForm
+from ..editor.state import EditorState
 from ..models import MAX_VERSION_NUMBER, Draft, Prompt
 from ..services.drafts import MAX_DRAFT_BYTES
 

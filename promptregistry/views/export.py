@@ -9,7 +9,7 @@ from workspaces import access
 from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
 
-from .. import export
+from ..as_code import export
 
 
 @login_required

@@ -14,7 +14,7 @@ from workspaces.roles import Action
 from workspaces.views.helpers import apply_validation_error
 
 from .. import selectors, services
-from ..forms import FolderCreateForm, FolderMoveForm, FolderRenameForm
+from ..forms.prompts import FolderCreateForm, FolderMoveForm, FolderRenameForm
 from ..models import Folder
 from ..services.folders import folder_contents
 from .prompts import handle_access_form, render_prompt_list, restricted_ancestors

@@ -20,7 +20,7 @@ from workspaces.views.helpers import apply_validation_error, paginate
 
 from .. import selectors, services
 from ..diffing import VersionDiff, VersionSnapshot, diff_versions
-from ..forms_history import CommentForm, DiffQueryForm, version_choices
+from ..forms.history import CommentForm, DiffQueryForm, version_choices
 from ..models import Prompt, PromptVersion
 from .labels import badges_by_number, label_choices, labels_of, prompt_context
 

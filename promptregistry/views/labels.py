@@ -23,7 +23,7 @@ from workspaces.roles import Action
 from workspaces.views.helpers import apply_validation_error, paginate
 
 from .. import selectors, services
-from ..forms_history import LabelMoveForm, LabelSplitForm, version_choices
+from ..forms.history import LabelMoveForm, LabelSplitForm, version_choices
 from ..models import LATEST, PRODUCTION, Label, LabelMove, Prompt
 from ..services.labels import is_protected
 

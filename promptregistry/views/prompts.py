@@ -19,7 +19,7 @@ from workspaces.roles import Action, Role
 from workspaces.views.helpers import apply_validation_error, paginate
 
 from .. import content, selectors, services, templating
-from ..forms import (
+from ..forms.prompts import (
     AccessForm,
     PromptCreateForm,
     PromptDetailsForm,

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from promptregistry import services
+from promptregistry.as_code.yaml_format import parse
 from promptregistry.cli import CliError, main, read_archive
 from promptregistry.models import Label, Prompt, PromptVersion
-from promptregistry.yaml_format import parse
 from tests.factories import api_key_for
 from tests.promptregistry.factories_export import principal_of, registry
 from workspaces.roles import Role
@@ -127,7 +127,7 @@ def test_the_console_script_takes_a_key_pair_and_reports_exit_codes(
 
 def test_the_command_line_module_does_not_load_django():
     check = (
-        "import sys, promptregistry.cli, promptregistry.yaml_format;"
+        "import sys, promptregistry.cli, promptregistry.as_code.yaml_format;"
         "sys.exit('django' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", check], capture_output=True, check=False)

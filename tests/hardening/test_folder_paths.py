@@ -9,7 +9,7 @@ two folders, and nothing done to one touches the other.
 import pytest
 
 from promptregistry import selectors, services
-from promptregistry.export import prompt_files
+from promptregistry.as_code.export import prompt_files
 from promptregistry.models import Folder
 from promptregistry.services.folders import folder_contents
 from tests.promptregistry.factories import make_folder, make_prompt, principal_for, restrict

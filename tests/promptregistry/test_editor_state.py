@@ -4,9 +4,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from promptregistry import editor_analysis, editor_state
-from promptregistry.editor_state import Block, EditorState, Op
-from promptregistry.forms_editor import ConfigForm, config_fields_from
+from promptregistry.editor import analysis as editor_analysis
+from promptregistry.editor import state as editor_state
+from promptregistry.editor.forms import ConfigForm, config_fields_from
+from promptregistry.editor.state import Block, EditorState, Op
 from promptregistry.models import Draft, Prompt
 from tests.promptregistry.factories import make_prompt, make_snippet, principal_for
 

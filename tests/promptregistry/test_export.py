@@ -6,8 +6,8 @@ import zipfile
 import pytest
 
 from promptregistry import services
+from promptregistry.as_code.yaml_format import PromptFile, parse
 from promptregistry.models import Folder
-from promptregistry.yaml_format import PromptFile, parse
 from tests.factories import api_key_for
 from tests.promptregistry.factories_export import (
     TRIAGE_CONFIG,

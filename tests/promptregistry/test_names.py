@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.urls import URLPattern, get_resolver, reverse
 
 from promptregistry import names, services
+from promptregistry.as_code.yaml_format import PromptFile, dump
 from promptregistry.cli.files import load_directory
 from promptregistry.models import Comment, Folder, Prompt
-from promptregistry.yaml_format import PromptFile, dump
 from tests.accounts.html import field_error
 from tests.promptregistry.factories import make_prompt, principal_for
 from workspaces.models import AuditEvent

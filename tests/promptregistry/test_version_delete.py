@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from promptregistry import services, serving
+from promptregistry.as_code.yaml_format import parse
 from promptregistry.models import Label, LabelMove, Prompt, PromptVersion
-from promptregistry.yaml_format import parse
 from tests.accounts.html import text, words
 from tests.factories import api_key_for
 from tests.promptregistry.factories import add_version, make_prompt, make_snippet, principal_for

@@ -2,7 +2,7 @@
 
 import pytest
 
-from promptregistry.yaml_format import PromptFile, PromptFileError, dump, parse
+from promptregistry.as_code.yaml_format import PromptFile, PromptFileError, dump, parse
 
 CHAT = PromptFile(
     name="support/triage",

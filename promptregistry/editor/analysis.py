@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 
 from workspaces.principal import Principal
 
-from . import content, diffing, rendering, snippet_refs, templating
-from .editor_state import Block, EditorState
-from .models import Prompt, PromptVersion
-from .templating.parsing import unclosed_mustache_tags
+from .. import content, diffing, rendering, snippet_refs, templating
+from ..models import Prompt, PromptVersion
+from ..templating.parsing import unclosed_mustache_tags
+from .state import Block, EditorState
 
 PLACEHOLDER_NAME_HELP = "Name the chat history with letters, digits and “_”, e.g. history."
 HISTORY_EXAMPLE = '[{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"}]'

@@ -7,8 +7,8 @@ from ninja import Query, Router
 from workspaces.api_errors import ApiError
 from workspaces.principal import Principal
 
-from . import export
-from .api_schemas import ErrorOut
+from ..as_code import export
+from .schemas import ErrorOut
 
 router = Router(tags=["export"])
 

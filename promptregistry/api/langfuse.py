@@ -34,9 +34,12 @@ from workspaces.api_errors import ApiError
 from workspaces.principal import Principal
 from workspaces.roles import Action
 
-from . import selectors, services, serving, templating
-from .api_common import conditional_json, serve_visible
-from .api_langfuse_shapes import (
+from .. import selectors, services, serving, templating
+from ..content import json_problem
+from ..models import LATEST, PRODUCTION, Label, Prompt, PromptVersion
+from ..services.prompts import name_unavailable
+from .common import conditional_json, serve_visible
+from .langfuse_shapes import (
     LangfuseError,
     LegacyPromptCreateIn,
     PromptCreateIn,
@@ -51,10 +54,7 @@ from .api_langfuse_shapes import (
     prompt_meta,
     served_from_db,
 )
-from .api_schemas import MAX_INT
-from .content import json_problem
-from .models import LATEST, PRODUCTION, Label, Prompt, PromptVersion
-from .services.prompts import name_unavailable
+from .schemas import MAX_INT
 
 langfuse_api = NinjaAPI(
     title="PromptOps — Langfuse-compatible prompt API",

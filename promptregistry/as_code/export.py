@@ -1,6 +1,6 @@
 """Exports: a folder or the whole workspace as a zip of YAML files (see yaml_format).
 
-Used by the export page (views/export.py), `GET /api/v1/export` (api_export.py) and through
+Used by the export page (views/export.py), `GET /api/v1/export` (api/export.py) and through
 that endpoint by `promptops pull` and `promptops push`. A prompt's file is its newest
 version; restricted prompts and folders vanish for those who may not see them, as everywhere.
 """
@@ -16,9 +16,9 @@ from django.http import Http404
 from workspaces.principal import Principal
 from workspaces.roles import Action
 
-from . import selectors
-from .models import Label, Prompt, PromptVersion
-from .names import validate_segment
+from .. import selectors
+from ..models import Label, Prompt, PromptVersion
+from ..names import validate_segment
 from .yaml_format import PromptFile, dump
 
 # Fixed entry times: the same registry state gives the same archive, byte for byte.

@@ -16,9 +16,9 @@ from typing import Any
 
 from django.http import QueryDict
 
-from . import content, templating
-from .forms_editor import ConfigForm, config_fields_from
-from .models import MAX_VERSION_NUMBER, Draft, Prompt, PromptVersion
+from .. import content, templating
+from ..models import MAX_VERSION_NUMBER, Draft, Prompt, PromptVersion
+from .forms import ConfigForm, config_fields_from
 
 ROLES = content.ROLES
 FORMATS = tuple(f.value for f in templating.TemplateFormat)

@@ -1,4 +1,4 @@
-"""Langfuse's shapes for the Langfuse-compatible API (api_langfuse.py): requests, the Prompt and
+"""Langfuse's shapes for the Langfuse-compatible API (api/langfuse.py): requests, the Prompt and
 PromptMeta answers and Langfuse's error body, matching the installed `langfuse` SDK's types
 (langfuse/api/prompts/types, langfuse/api/prompt_version)."""
 
@@ -13,9 +13,9 @@ from ninja import Field, Schema
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError
 
-from . import names, serving, templating
-from .models import LATEST, PRODUCTION, Prompt, PromptVersion
-from .templating import TemplateFormat
+from .. import names, serving, templating
+from ..models import LATEST, PRODUCTION, Prompt, PromptVersion
+from ..templating import TemplateFormat
 
 LANGFUSE_LABEL = re.compile(r"^[a-z0-9_\-.]{1,36}$")
 ERROR_NAMES = {

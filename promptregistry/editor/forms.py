@@ -1,6 +1,6 @@
 """The editor's input boundary: model settings (config) and the "Save version" area.
 
-Message blocks, template format and sample values are read by editor_state, because the
+Message blocks, template format and sample values are read by editor/state.py, because the
 editor re-renders them as typed (even half-written) before anything is validated.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from . import content
-from .models import MAX_VERSION_NUMBER
+from .. import content
+from ..models import MAX_VERSION_NUMBER
 
 # (value, label in the picker, one line saying what it is for)
 TEMPLATE_FORMATS = [

@@ -1,7 +1,7 @@
 """What both prompt APIs share: serving a visible version with an ETag, error mapping, cursors.
 
 Used by the native API (api.py, /api/v1/prompts) and the Langfuse-compatible one
-(api_langfuse.py, /api/public/).
+(api/langfuse.py, /api/public/).
 """
 
 import base64
@@ -19,8 +19,8 @@ from workspaces.api_errors import ApiError, error_response
 from workspaces.models import LABEL_PATTERN
 from workspaces.principal import Principal
 
-from . import content, services, serving, templating
-from .models import LATEST, PRODUCTION
+from .. import content, services, serving, templating
+from ..models import LATEST, PRODUCTION
 
 # --- Errors ---------------------------------------------------------------------------------
 

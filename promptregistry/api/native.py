@@ -23,8 +23,9 @@ from ninja import Query, Router, Status
 from workspaces import access
 from workspaces.roles import Action
 
-from . import content, diffing, selectors, services, serving
-from .api_common import (
+from .. import content, diffing, selectors, services, serving
+from ..models import LATEST, Label, LabelMove, Prompt, PromptVersion
+from .common import (
     api_errors,
     clean_body,
     clean_text,
@@ -35,7 +36,7 @@ from .api_common import (
     serve_visible,
     served_payload,
 )
-from .api_schemas import (
+from .schemas import (
     MAX_INT,
     DiffOut,
     ErrorOut,
@@ -51,7 +52,6 @@ from .api_schemas import (
     VersionList,
     VersionOut,
 )
-from .models import LATEST, Label, LabelMove, Prompt, PromptVersion
 
 router = Router(tags=["prompts"])
 

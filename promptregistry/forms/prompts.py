@@ -9,8 +9,8 @@ from django.db.models import Q, QuerySet
 
 from workspaces.roles import Role
 
-from . import templating
-from .models import Label, Prompt, PromptVersion
+from .. import templating
+from ..models import Label, Prompt, PromptVersion
 
 TOP_LEVEL = ("", "Top level (no folder)")
 

@@ -2,8 +2,8 @@
 
 from django import forms
 
-from .models import Prompt, validate_label
-from .services.comments import MAX_BODY
+from ..models import Prompt, validate_label
+from ..services.comments import MAX_BODY
 
 MARKDOWN_HELP = (
     "Markdown works: **bold**, _italic_, `code`, lists, > quotes and links "
