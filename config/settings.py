@@ -195,6 +195,11 @@ CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# An evaluation item pending this long (no worker took it, or its worker died between handing
+# it out and sending its message) is enqueued again by the beat task below.
+EVALUATIONS_STALLED_AFTER_SECONDS = int(
+    os.environ.get("PROMPTOPS_EVALUATIONS_STALLED_AFTER", str(CELERY_TASK_TIME_LIMIT + 60))
+)
 # Periodic tasks. Beat runs inside the worker under `make run` (scripts/run-embedded.sh: -B);
 # production runs exactly one `celery -A config beat` (docs/operators.md).
 CELERY_BEAT_SCHEDULE = {
@@ -208,14 +213,10 @@ CELERY_BEAT_SCHEDULE = {
     # forgets a message its worker died with; see evaluations/services/runs.py).
     "evaluations-resume-stalled": {
         "task": "evaluations.resume_stalled_runs",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": float(min(60, EVALUATIONS_STALLED_AFTER_SECONDS)),
+        "options": {"expires": min(55, EVALUATIONS_STALLED_AFTER_SECONDS)},
     },
 }
-# An evaluation item pending this long (no worker took it, or its worker died) is re-enqueued.
-EVALUATIONS_STALLED_AFTER_SECONDS = int(
-    os.environ.get("PROMPTOPS_EVALUATIONS_STALLED_AFTER", str(CELERY_TASK_TIME_LIMIT + 60))
-)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 AUTH_USER_MODEL = "accounts.User"

@@ -5,6 +5,8 @@ unacknowledged, so the broker hands it to another worker; the service's conditio
 that second delivery harmless (exactly one result per run and item, counted once).
 """
 
+import os
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
@@ -12,6 +14,7 @@ from .services.runs import evaluation_item_process, resume_stalled
 
 
 @shared_task(
+    bind=True,
     name="evaluations.evaluate_item",
     acks_late=True,
     reject_on_worker_lost=True,
@@ -21,8 +24,9 @@ from .services.runs import evaluation_item_process, resume_stalled
     retry_jitter=True,
     ignore_result=True,
 )
-def evaluate_item(result_id: int) -> str:
-    return evaluation_item_process(result_id)
+def evaluate_item(self, result_id: int) -> str:
+    # The worker's node name (w1@host) and process: who scored the item, for operators.
+    return evaluation_item_process(result_id, worker=f"{self.request.hostname}:{os.getpid()}")
 
 
 @shared_task(name="evaluations.resume_stalled_runs", ignore_result=True)

@@ -7,6 +7,7 @@ from typing import TextIO
 
 import httpx
 
+from . import eval_command
 from .client import Api
 from .errors import EXIT_FAILED, EXIT_USAGE, CliError, UsageError
 from .pull_command import pull
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="show what would change, write nothing"
     )
     push_parser.set_defaults(handler=push)
+    eval_command.add_parser(commands, parents=[shared])
     return parser
 
 
