@@ -8,7 +8,7 @@ from django.test import Client
 def test_server_error_page_renders_without_a_request_or_database():
     html = loader.get_template("500.html").render()
     assert "Something went wrong" in html
-    assert 'href="/static/css/app.css"' in html
+    assert 'href="/static/css/app/tokens.css"' in html
     assert "{%" not in html and "{{" not in html
 
 
@@ -18,7 +18,7 @@ def test_unknown_address_shows_the_product_not_found_page():
     assert response.status_code == 404
     assert b"Not found" in response.content
     assert b"Back to your workspaces" in response.content
-    assert b"app.css" in response.content
+    assert b"css/app/tokens.css" in response.content
 
 
 @pytest.mark.django_db
@@ -38,4 +38,4 @@ def test_bad_request_page_says_nothing_was_saved_and_how_to_get_back():
     assert "This couldn't be sent" in html
     assert "Nothing was saved" in html
     assert "Back button" in html
-    assert 'href="/static/css/app.css"' in html
+    assert 'href="/static/css/app/tokens.css"' in html

@@ -301,5 +301,5 @@ def test_a_post_past_the_upload_limit_gets_a_page_that_says_what_happened(
     page = words(response)
     assert "This couldn't be sent" in page
     assert "Nothing was saved" in page
-    assert "app.css" in text(response)
+    assert "css/app/tokens.css" in text(response)
     assert versions(triage) == 1
