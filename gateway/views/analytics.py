@@ -21,6 +21,7 @@ from ..forms import AnalyticsFilterForm
 from ..logs.query import hidden_for
 
 BREAKDOWN_ROWS = 12
+VERSION_ROWS = 40
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,9 @@ def analytics(request: WorkspaceRequest, slug: str) -> HttpResponse:
         "end": end,
         "totals": queries.total(matching),
         "charts": _charts(spec, start, slots),
-        "by_prompt": queries.fold(matching, "prompt_name")[:BREAKDOWN_ROWS],
-        "by_model": queries.fold(matching, "model_name", "provider_name")[:BREAKDOWN_ROWS],
-        "by_source": queries.fold(matching, "source"),
+        "by_prompt": _busiest(queries.fold(matching, "prompt_name")),
+        "by_model": _busiest(queries.fold(matching, "model_name", "provider_name")),
+        "by_source": _busiest(queries.fold(matching, "source")),
         "versions": _versions(matching, feedback),
         "ab_tests": _ab_tests(matching, feedback),
         "filtered": any(form.value_of(name) for name in ("prompt", "model", "source")),
@@ -101,6 +102,28 @@ def analytics(request: WorkspaceRequest, slug: str) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+@dataclass
+class Busiest:
+    """The busiest rows of a breakdown, and how many there were in all."""
+
+    rows: list
+    total: int
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def _busiest(rows: list) -> Busiest:
+    return Busiest(rows[:BREAKDOWN_ROWS], len(rows))
 
 
 def _charts(spec: Range, start: datetime, slots: list[queries.Measures]) -> dict:
@@ -162,7 +185,7 @@ class VersionRow:
     feedback: dict | None
 
 
-def _versions(matching, feedback) -> list[VersionRow]:
+def _versions(matching, feedback) -> "Busiest":
     """Each prompt version with its calls and the feedback it got, grouped by prompt."""
     rows: dict[tuple, VersionRow] = {}
     for (name, version, label, ab), measures in queries.fold(
@@ -178,7 +201,8 @@ def _versions(matching, feedback) -> list[VersionRow]:
         row.ab = row.ab or ab
         if label and label not in row.labels:
             row.labels.append(label)
-    return sorted(rows.values(), key=lambda r: (r.prompt_name, -r.version))[:40]
+    ordered = sorted(rows.values(), key=lambda r: (r.prompt_name, -r.version))
+    return Busiest(ordered[:VERSION_ROWS], len(ordered))
 
 
 def _ab_tests(matching, feedback) -> list[dict]:

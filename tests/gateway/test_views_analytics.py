@@ -175,3 +175,12 @@ def test_a_chart_without_data_says_so():
     chart.series = [charts.Series("Cost", [0], "cost")]
 
     assert "No calls in this period." in str(charts.render(chart))
+
+
+def test_a_long_breakdown_shows_the_busiest_and_says_how_many_there_are(vera_client, acme):
+    for n in range(14):
+        make_completion(acme, prompt_name=f"prompt-{n:02}")
+
+    page = words(vera_client.get(ANALYTICS))
+
+    assert "The 12 busiest of 14" in page
