@@ -79,7 +79,8 @@ def analytics(request: WorkspaceRequest, slug: str) -> HttpResponse:
         source=form.value_of("source"),
     )
     matching = queries.matching(scope, combos)
-    slots = queries.into_slots(queries.hourly(scope), start, spec.slot, spec.count)
+    hours = queries.hourly(scope)
+    slots = queries.into_slots(hours, start, spec.slot, spec.count)
     feedback = queries.feedback_by_version(scope)
     context = {
         "nav_section": "analytics",
@@ -88,7 +89,7 @@ def analytics(request: WorkspaceRequest, slug: str) -> HttpResponse:
         "ranges": AnalyticsFilterForm.RANGES,
         "start": start,
         "end": end,
-        "totals": queries.total(matching),
+        "totals": queries.with_ttft_of(queries.total(matching), hours.values()),
         "charts": _charts(spec, start, slots),
         "by_prompt": _busiest(queries.fold(matching, "prompt_name")),
         "by_model": _busiest(queries.fold(matching, "model_name", "provider_name")),

@@ -42,6 +42,7 @@ def test_a_viewer_sees_totals_charts_and_breakdowns(vera_client, acme):
     assert response.status_code == 200
     assert "Requests 10" in page
     assert "Errors 10%" in page
+    assert "first token p50 150 ms" in page  # 180 ms each: the middle of the 100-200 ms bucket
     for chart_id in ("chart-requests", "chart-latency", "chart-ttft", "chart-tokens", "chart-cost"):
         assert f'id="{chart_id}"' in text(response)
     assert "<svg" in text(response)
