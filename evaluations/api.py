@@ -168,16 +168,23 @@ def run_detail(request, run_id: int):
     "/runs", response={200: list[RunOut], **ERRORS}, summary="Latest completed runs (baselines)"
 )
 @api_errors
-def run_list(request, prompt: str, dataset: str, version: int | None = None, limit: int = 5):
-    """The latest completed runs of `prompt` (at `version`) on `dataset`, newest first: the CI
-    gate's baseline lookup."""
+def run_list(
+    request,
+    prompt: str | None = None,
+    dataset: str | None = None,
+    version: int | None = None,
+    limit: int = 5,
+):
+    """The latest completed runs (of `prompt`, at `version`, on `dataset`), newest first: the
+    CI gate's baseline lookup."""
     principal = principal_of(request)
     runs = EvaluationRun.objects.filter(
-        workspace=principal.workspace,
-        prompt_name=prompt,
-        dataset__name=dataset,
-        status=EvaluationRun.Status.COMPLETED,
+        workspace=principal.workspace, status=EvaluationRun.Status.COMPLETED
     ).select_related("dataset")
+    if prompt is not None:
+        runs = runs.filter(prompt_name=prompt)
+    if dataset is not None:
+        runs = runs.filter(dataset__name=dataset)
     if version is not None:
         runs = runs.filter(prompt_version=version)
     found = []

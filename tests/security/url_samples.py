@@ -124,6 +124,7 @@ API_BODIES: dict[str, BodyBuilder] = {
         "messages": [{"role": "user", "content": "Hi"}],
     },
     "api-v1:completion_feedback": lambda s: {"score": 1, "comment": "Good"},
+    "api-v1:run_start": lambda s: {"prompt": _prompt(s).name, "dataset": _dataset(s).name},
 }
 
 # What a refused request must leave as it was (the walk reads every row before and after each
@@ -491,6 +492,80 @@ def _session_id(s: SampleSource) -> int:
 @sample("cell_id")
 def _cell_id(s: SampleSource) -> int:
     return _playground_session(s)[1].pk
+
+
+# evaluations: a dataset with one item, a stored upload, an evaluator, a completed run with one
+# graded-able result
+
+
+def _dataset(s: SampleSource):
+    from evaluations.models import Dataset, DatasetItem
+
+    def make(workspace):
+        dataset = Dataset.objects.create(
+            workspace=workspace, name="walk-dataset", item_count=1, next_position=2
+        )
+        DatasetItem.objects.create(
+            dataset=dataset, position=1, inputs={"question": "Hi?"}, expected_output="Hi"
+        )
+        return dataset
+
+    return s.once("dataset", make)
+
+
+@sample("dataset_id")
+def _dataset_id(s: SampleSource) -> int:
+    return _dataset(s).pk
+
+
+@sample("item_id")
+def _item_id(s: SampleSource) -> int:
+    return _dataset(s).items.get().pk
+
+
+@sample("upload_token")
+def _upload_token(s: SampleSource) -> str:
+    from evaluations.services.imports import upload_dir
+
+    dataset = _dataset(s)
+    token = f"walk{dataset.pk}token"
+    (upload_dir() / f"{dataset.pk}-{token}.csv").write_text("question,expected\nHi?,Hi\n")
+    return token
+
+
+@sample("evaluator_id")
+def _evaluator_id(s: SampleSource) -> int:
+    from evaluations.models import Evaluator
+
+    def make(workspace):
+        return Evaluator.objects.create(workspace=workspace, name="walk-contains", kind="contains")
+
+    return s.once("evaluator", make).pk
+
+
+@sample("run_id")
+def _run_id(s: SampleSource) -> int:
+    from evaluations.models import EvaluationResult, EvaluationRun
+
+    def make(workspace):
+        dataset = _dataset(s)
+        run = EvaluationRun.objects.create(
+            workspace=workspace,
+            prompt_name="support/welcome",
+            prompt_version=1,
+            dataset=dataset,
+            status="completed",
+            total_items=1,
+            done_count=1,
+            score_sum=1,
+            passed_count=1,
+        )
+        EvaluationResult.objects.create(
+            run=run, item=dataset.items.get(), position=1, status="done", output="Hi", score=1
+        )
+        return run
+
+    return s.once("evaluation_run", make).pk
 
 
 # ...: add your app's samples here (see the module docstring).
