@@ -132,9 +132,21 @@ def _charts(spec: Range, start: datetime, slots: list[queries.Measures]) -> dict
     labels = [date_format(moment, spec.label_format) for moment in starts]
     titles = [date_format(moment, spec.title_format) for moment in starts]
 
+    empty = {
+        "chart-ttft": "No streamed calls in this period.",
+        "chart-tokens": "No token counts in this period.",
+        "chart-cost": "No cost to show: the models used have no price, or cost nothing.",
+    }
+
     def chart(id_: str, title: str, fmt, *series: charts.Series) -> charts.Chart:
         return charts.Chart(
-            id=id_, title=title, slots=labels, slot_titles=titles, series=list(series), fmt=fmt
+            id=id_,
+            title=title,
+            slots=labels,
+            slot_titles=titles,
+            series=list(series),
+            fmt=fmt,
+            empty_text=empty.get(id_, "No calls in this period."),
         )
 
     return {

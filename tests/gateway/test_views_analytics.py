@@ -185,3 +185,13 @@ def test_a_long_breakdown_shows_the_busiest_and_says_how_many_there_are(vera_cli
     page = words(vera_client.get(ANALYTICS))
 
     assert "The 12 busiest of 14" in page
+
+
+def test_calls_of_models_without_a_price_say_so_instead_of_an_empty_cost_chart(vera_client, acme):
+    make_completion(acme, cost=None, ttft_ms=None, stream=False)
+
+    page = words(vera_client.get(ANALYTICS))
+
+    assert "No cost to show: the models used have no price" in page
+    assert "No streamed calls in this period." in page
+    assert "Cost — " in page
