@@ -10,6 +10,8 @@ export PROMPTOPS_DEMO_MODEL_URL="${PROMPTOPS_DEMO_MODEL_URL:-http://127.0.0.1:${
 
 # The demo workspace's "Local demo model" provider points at the demo model server started below.
 "$VENV/bin/python" manage.py setup_demo_models --workspace demo > /dev/null || true
+# A playground session on the seeded triage prompt, three columns, to open and watch stream.
+"$VENV/bin/python" manage.py seed_demo_playground --workspace demo > /dev/null || true
 
 pids=()
 stop() {
