@@ -251,8 +251,6 @@ def version_save(request: WorkspaceRequest, slug: str, session_id: int | None = 
     principal = request.principal
     session = selectors.session_for(principal, session_id) if session_id else None
     form = SetupForm(request.POST, models=selectors.model_names(principal))
-    if form.is_valid() and form.setup.prompt:
-        prompt_for(principal, form.setup.prompt, Action.EDIT)
     if not form.is_valid():
         return _page(request, _lenient_setup(request, form), form=form, session=session, status=422)
     try:

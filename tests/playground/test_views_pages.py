@@ -191,3 +191,104 @@ def test_the_session_page_has_constant_queries(bob_client, pg_models, triage, ac
 
 
 QUERIES = 20
+
+
+def finished_cell(client, text="It ships today.") -> tuple[Session, Cell]:
+    session = session_with_run(client)
+    cell = Cell.objects.get()
+    Cell.objects.filter(pk=cell.pk).update(status="ok", output_text=text)
+    return session, cell
+
+
+def test_add_to_dataset_adds_the_output_and_says_where(bob_client, pg_models, triage):
+    from evaluations.models import DatasetItem
+
+    session, cell = finished_cell(bob_client)
+
+    response = bob_client.post(
+        url(f"{session.pk}/cells/{cell.pk}/add-to-dataset/"), {"new_dataset": "Orders"}, follow=True
+    )
+
+    assert "Added as row 1 of" in response.content.decode()
+    item = DatasetItem.objects.get()
+    assert (item.expected_output, item.inputs["company"]) == ("It ships today.", "Acme")
+
+
+def test_add_to_dataset_without_a_dataset_adds_nothing(bob_client, pg_models, triage):
+    from evaluations.models import Dataset
+
+    session, cell = finished_cell(bob_client)
+
+    response = bob_client.post(
+        url(f"{session.pk}/cells/{cell.pk}/add-to-dataset/"), {}, follow=True
+    )
+
+    assert "Pick a dataset, or name a new one." in response.content.decode()
+    assert not Dataset.objects.exists()
+
+
+def test_grid_rows_come_from_a_dataset(bob_client, pg_models, triage, acme):
+    from evaluations.models import Dataset, DatasetItem
+
+    dataset = Dataset.objects.create(workspace=acme, name="Orders", item_count=2, next_position=3)
+    for position, question in enumerate(["Where?", "When?"], start=1):
+        DatasetItem.objects.create(
+            dataset=dataset, position=position, inputs={"question": question}
+        )
+
+    bob_client.post(url("run/"), form_data(action="load-dataset", grid_dataset=str(dataset.pk)))
+
+    assert Session.objects.get().grid == "question\nWhere?\nWhen?"
+    assert not Run.objects.exists()
+
+
+def test_run_on_the_whole_dataset_starts_an_evaluation_run(bob_client, pg_models, triage, acme):
+    from evaluations.models import Dataset, DatasetItem, EvaluationRun
+
+    dataset = Dataset.objects.create(workspace=acme, name="Orders", item_count=1, next_position=2)
+    DatasetItem.objects.create(dataset=dataset, position=1, inputs={"question": "Where?"})
+
+    response = bob_client.post(
+        url("run-dataset/"),
+        form_data(prompt="support/triage", base_version="1", dataset=str(dataset.pk)),
+    )
+
+    run = EvaluationRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"/runs/{run.pk}/")
+    assert (run.prompt_version, run.model) == (1, "demo")
+
+
+def test_run_on_the_whole_dataset_needs_a_dataset(bob_client, pg_models, triage):
+    from evaluations.models import EvaluationRun
+
+    response = bob_client.post(url("run-dataset/"), form_data(prompt="support/triage"))
+
+    assert response.status_code == 422
+    assert "Pick a dataset to run on." in response.content.decode()
+    assert not EvaluationRun.objects.exists()
+
+
+def test_continue_runs_the_column_with_the_next_message(bob_client, pg_models, triage):
+    session, cell = finished_cell(bob_client)
+
+    response = bob_client.post(url(f"{session.pk}/cells/{cell.pk}/continue/"), {"message": "And?"})
+
+    assert response.status_code == 302
+    follow_up = Run.objects.get(number=2)
+    assert follow_up.cells.get().input_messages[-1] == {"role": "user", "content": "And?"}
+
+
+def test_continue_without_a_message_runs_nothing(bob_client, pg_models, triage):
+    session, cell = finished_cell(bob_client)
+
+    bob_client.post(url(f"{session.pk}/cells/{cell.pk}/continue/"), {"message": ""})
+
+    assert Run.objects.count() == 1
+
+
+def test_an_outsider_gets_404_for_a_session(charlie_client, bob_client, pg_models, triage):
+    session, cell = finished_cell(bob_client)
+
+    assert charlie_client.get(url(f"{session.pk}/")).status_code == 404
+    assert charlie_client.get(url(f"{session.pk}/diff/")).status_code == 404
