@@ -189,6 +189,12 @@ class EvaluationRun(models.Model):
         return self.finished_count / seconds
 
     @property
+    def duration_seconds(self) -> int | None:
+        if not self.started_at or not self.finished_at:
+            return None
+        return round((self.finished_at - self.started_at).total_seconds())
+
+    @property
     def eta_seconds(self) -> int | None:
         rate = self.throughput
         if not rate or not self.is_active:
