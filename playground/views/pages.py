@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -335,7 +336,9 @@ def output_diff(request: WorkspaceRequest, slug: str, session_id: int) -> HttpRe
         context.update(a=a, b=b, lines=[line for d in diffs for line in d.inline])
         context["stats"] = sum((d.stats for d in diffs), start=type(diffs[0].stats)())
     template = "playground/diff.html#diff" if request.htmx else "playground/diff.html"
-    return render(request, template, context)
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
