@@ -13,3 +13,11 @@ class EvaluationsConfig(AppConfig):
         from workspaces.roles import Action
 
         register_completion_action("evaluations/_add_to_dataset.html", need=Action.EDIT)
+
+        # "Gate production on evaluation" (a workspace setting): the registry's label moves
+        # ask it through promptregistry/release_checks.py.
+        from promptregistry.release_checks import register_release_check
+
+        from .gate import production_needs_passing_run
+
+        register_release_check(production_needs_passing_run)

@@ -198,3 +198,20 @@ class AddCompletionForm(forms.Form):
         if not data.get("dataset") and not (data.get("new_dataset") or "").strip():
             raise ValidationError("Choose a dataset or name a new one.")
         return data
+
+
+class GateForm(forms.Form):
+    gate_production = forms.BooleanField(
+        required=False,
+        label="Gate production on evaluation",
+        help_text="Moving the production label needs a completed run of that version scoring "
+        "at least the minimum.",
+    )
+    gate_dataset = forms.ModelChoiceField(
+        queryset=Dataset.objects.none(), required=False, label="On dataset", empty_label="Any"
+    )
+    gate_min_score = forms.FloatField(min_value=0, max_value=1, initial=0.8, label="Minimum score")
+
+    def __init__(self, *args, workspace, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gate_dataset"].queryset = Dataset.objects.filter(workspace=workspace)

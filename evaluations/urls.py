@@ -64,6 +64,7 @@ urlpatterns = [
     # /w/<slug>/runs/: evaluation runs, results, grading, comparison
     path("w/<slug:slug>/runs/", runs.run_list, name="runs"),
     path("w/<slug:slug>/runs/compare/", compare.run_compare, name="run-compare"),
+    path("w/<slug:slug>/runs/gate/", runs.gate_settings, name="gate-settings"),
     path("w/<slug:slug>/runs/<int:run_id>/", runs.run_detail, name="run"),
     path("w/<slug:slug>/runs/<int:run_id>/cancel/", runs.run_cancel, name="run-cancel"),
     path("w/<slug:slug>/runs/<int:run_id>/export/", runs.run_export, name="run-export"),

@@ -19,9 +19,10 @@ from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
 from workspaces.views.helpers import apply_validation_error
 
-from ..forms import RunForm
-from ..models import EvaluationResult, EvaluationRun
+from ..forms import GateForm, RunForm
+from ..models import EvaluationResult, EvaluationRun, EvaluationSettings
 from ..selectors import PAGE_SIZE, evaluator_summaries, keyset_page, run_for
+from ..services import evaluators as settings_service
 from ..services import runs as service
 from .helpers import cursor, is_htmx
 
@@ -63,6 +64,7 @@ def run_list(request: WorkspaceRequest, slug: str) -> HttpResponse:
         "runs": list(rows),
         "form": form,
         "can_edit": request.principal.can(Action.EDIT),
+        "gate_form": _gate_form(request) if request.principal.can(Action.MANAGE_SETTINGS) else None,
     }
     return render(request, LIST, context, status=422 if form.errors else 200)
 
@@ -181,3 +183,39 @@ def run_export(request: WorkspaceRequest, slug: str, run_id: int) -> HttpRespons
     )
     response["Content-Disposition"] = f'attachment; filename="run-{run.pk}.{kind}"'
     return response
+
+
+def _gate_form(request: WorkspaceRequest, data=None) -> GateForm:
+    current = EvaluationSettings.objects.filter(workspace=request.workspace).first()
+    initial = (
+        {
+            "gate_production": current.gate_production,
+            "gate_dataset": current.gate_dataset_id,
+            "gate_min_score": current.gate_min_score,
+        }
+        if current
+        else None
+    )
+    return GateForm(data, workspace=request.workspace, initial=initial)
+
+
+@login_required
+@require_POST
+def gate_settings(request: WorkspaceRequest, slug: str) -> HttpResponse:
+    access.workspace_for(request, slug, need=Action.MANAGE_SETTINGS)
+    form = _gate_form(request, request.POST)
+    if form.is_valid():
+        try:
+            settings_service.evaluation_settings_update(
+                principal=request.principal,
+                gate_production=form.cleaned_data["gate_production"],
+                gate_dataset=form.cleaned_data["gate_dataset"],
+                gate_min_score=form.cleaned_data["gate_min_score"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Evaluation gate saved.")
+    else:
+        messages.error(request, " ".join(e for errs in form.errors.values() for e in errs))
+    return redirect("evaluations:runs", slug)

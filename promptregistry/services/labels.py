@@ -6,7 +6,7 @@ from workspaces import audit
 from workspaces.principal import Principal
 from workspaces.roles import Action
 
-from .. import cache
+from .. import cache, release_checks
 from ..models import LATEST, Label, LabelMove, Prompt, PromptVersion, validate_label
 from ..rendering import version_render_problem
 
@@ -89,6 +89,7 @@ def label_move(*, principal: Principal, prompt: Prompt, name: str, version: Prom
     if version.prompt_id != prompt.pk:
         raise ValidationError({"version": "That version belongs to another prompt."})
     _check_renders(principal, prompt, name, version, "version")
+    release_checks.run_release_checks(principal, prompt, name, version)  # other apps' gates
     label = Label.objects.select_for_update().filter(prompt=prompt, name=name).first()
     from_number = label.version.number if label else None
     if label is None:
