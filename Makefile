@@ -82,8 +82,11 @@ format: install-test
 	@$(VENV)/bin/ruff check --fix .
 	@$(VENV)/bin/ruff format .
 
+# The peers (LiteLLM from PyPI, promptfoo from npm) go to var/bench; never part of `make test`.
+# One benchmark: make bench B=gateway
 bench: install-test
-	@$(PY) -m bench
+	@sh bench/setup.sh $(PY)
+	@$(PY) -m bench $(B)
 
 clean:
 	rm -rf $(VENV) var/static

@@ -1,0 +1,277 @@
+"""What the gateway benchmarks share: servers in their own process groups, the load generator
+(aiohttp, open loop at a fixed rate, or N concurrent streams), percentiles, the machine's state
+and the results file.
+
+The load generator is the project's own small asyncio client rather than wrk so that it can keep
+a fixed request rate (open loop: a request starts on schedule whether or not earlier ones have
+answered, so a slow server shows as latency instead of a lower rate) and read streams event by
+event.
+"""
+
+import asyncio
+import json
+import os
+import shlex
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+VAR = ROOT / "var" / "bench"
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def load_average() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.1f}/{five:.1f}"
+
+
+class Server:
+    """A server process in its own process group, up once `probe` answers."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: list[str],
+        env: dict,
+        port: int,
+        probe: str = "/healthz",
+        timeout: float = 90,
+        log: Path | None = None,
+    ) -> None:
+        self.name, self.port, self.argv = name, port, argv
+        out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(self.url + probe, timeout=2):  # noqa: S310
+                    return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(
+            f"{name} did not start: {shlex.join(argv)}" + (f" (see {log})" if log else "")
+        )
+
+    def rss_kib(self) -> int:
+        """Resident memory of the process group's largest process (granian's worker)."""
+        found = subprocess.run(
+            ["ps", "-o", "rss=", "-g", str(self.process.pid)], capture_output=True, text=True
+        ).stdout.split()
+        return max(int(n) for n in found) if found else 0
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+
+
+@dataclass
+class Target:
+    """One side of a comparison: where to POST and what."""
+
+    name: str
+    url: str
+    headers: dict
+    body: dict
+
+
+@dataclass
+class Sample:
+    latencies: list[float] = field(default_factory=list)  # seconds, successful calls only
+    errors: int = 0
+    sent: int = 0
+    seconds: float = 0.0
+
+    def pct(self, share: float) -> float:
+        return percentile(self.latencies, share) if self.latencies else float("inf")
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def median(values) -> float:
+    return statistics.median(list(values))
+
+
+async def _open_loop(target: Target, rate: float, seconds: float, timeout: float) -> Sample:
+    import aiohttp
+
+    sample = Sample()
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    client_timeout = aiohttp.ClientTimeout(total=timeout)
+    body = json.dumps(target.body).encode()
+    headers = {"Content-Type": "application/json", **target.headers}
+    async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
+
+        async def one() -> None:
+            started = time.perf_counter()
+            try:
+                async with session.post(target.url, data=body, headers=headers) as response:
+                    await response.read()
+                    if response.status != 200:
+                        sample.errors += 1
+                        return
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                sample.errors += 1
+                return
+            sample.latencies.append(time.perf_counter() - started)
+
+        tasks = []
+        interval = 1.0 / rate
+        begin = time.perf_counter()
+        n = 0
+        while (now := time.perf_counter()) - begin < seconds:
+            due = begin + n * interval
+            if due > now:
+                await asyncio.sleep(due - now)
+            tasks.append(asyncio.create_task(one()))
+            n += 1
+        await asyncio.gather(*tasks)
+        sample.sent = n
+        sample.seconds = time.perf_counter() - begin
+    return sample
+
+
+def open_loop(target: Target, rate: float, seconds: float, timeout: float = 10) -> Sample:
+    """Requests started at `rate` per second for `seconds` (open loop); latencies of each."""
+    return asyncio.run(_open_loop(target, rate, seconds, timeout))
+
+
+@dataclass
+class Streams:
+    first: list[float] = field(default_factory=list)  # seconds to the first content event
+    worst_gap: list[float] = field(default_factory=list)  # each stream's longest pause
+    errors: int = 0
+
+
+async def _streams(target: Target, count: int, timeout: float) -> Streams:
+    import aiohttp
+
+    found = Streams()
+    connector = aiohttp.TCPConnector(limit=0)
+    body = json.dumps({**target.body, "stream": True}).encode()
+    headers = {"Content-Type": "application/json", **target.headers}
+    async with aiohttp.ClientSession(
+        connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
+    ) as session:
+
+        async def one() -> None:
+            started = time.perf_counter()
+            first = last = None
+            gap = 0.0
+            try:
+                async with session.post(target.url, data=body, headers=headers) as response:
+                    if response.status != 200:
+                        found.errors += 1
+                        return
+                    async for line in response.content:
+                        if not line.startswith(b"data:") or b'"content"' not in line:
+                            continue
+                        now = time.perf_counter()
+                        if first is None:
+                            first = now - started
+                        else:
+                            gap = max(gap, now - last)
+                        last = now
+            except (TimeoutError, aiohttp.ClientError, OSError):
+                found.errors += 1
+                return
+            if first is None:
+                found.errors += 1
+                return
+            found.first.append(first)
+            found.worst_gap.append(gap)
+
+        await asyncio.gather(*(one() for _ in range(count)))
+    return found
+
+
+def streams(target: Target, count: int, timeout: float = 60) -> Streams:
+    """`count` concurrent streams started at once: first-event times and longest pauses."""
+    return asyncio.run(_streams(target, count, timeout))
+
+
+def met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def record(name: str, results: dict) -> None:
+    """Merge one benchmark's results into bench/results/latest.json."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "latest.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = results | {
+        "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "cores": os.cpu_count(),
+        "load_average": load_average(),
+    }
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+async def _closed_loop(target: Target, total: int, in_flight: int, timeout: float) -> Sample:
+    import aiohttp
+
+    sample = Sample()
+    body = json.dumps(target.body).encode()
+    headers = {"Content-Type": "application/json", **target.headers}
+    left = total
+    async with aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=0), timeout=aiohttp.ClientTimeout(total=timeout)
+    ) as session:
+
+        async def worker() -> None:
+            nonlocal left
+            while left > 0:
+                left -= 1
+                started = time.perf_counter()
+                try:
+                    async with session.post(target.url, data=body, headers=headers) as response:
+                        await response.read()
+                        if response.status != 200:
+                            sample.errors += 1
+                            continue
+                except (TimeoutError, aiohttp.ClientError, OSError):
+                    sample.errors += 1
+                    continue
+                sample.latencies.append(time.perf_counter() - started)
+
+        begin = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(in_flight)))
+        sample.sent = total
+        sample.seconds = time.perf_counter() - begin
+    return sample
+
+
+def closed_loop(target: Target, total: int, in_flight: int, timeout: float = 30) -> Sample:
+    """`total` requests, `in_flight` at a time, as fast as the server answers."""
+    return asyncio.run(_closed_loop(target, total, in_flight, timeout))
