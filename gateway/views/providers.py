@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from workspaces import access
 from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
-from workspaces.views.helpers import apply_validation_error
+from workspaces.views.helpers import apply_validation_error, paginate
 
 from ..forms import AliasForm, ProviderForm
 from ..models import ModelAlias, Provider, ProviderModel
@@ -45,9 +45,11 @@ def provider_list(request: WorkspaceRequest, slug: str) -> HttpResponse:
         .select_related("model", "model__provider")
         .order_by("name")
     )
+    page_obj = paginate(request, provider_rows)
     context = {
         "nav_section": "providers",
-        "providers": list(provider_rows),
+        "page_obj": page_obj,
+        "providers": list(page_obj),
         "aliases": list(aliases),
         "alias_form": AliasForm(workspace=workspace)
         if request.principal.can(Action.MANAGE_PROVIDERS)
