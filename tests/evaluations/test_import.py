@@ -113,7 +113,9 @@ def test_an_outsider_cannot_use_anothers_upload(charlie_client, bob_client, empt
     assert not DatasetItem.objects.exists()
 
 
-def test_a_100k_row_file_imports_in_bounded_memory(acme, alice, empty, tmp_path):
+def test_a_100k_row_file_imports_in_bounded_memory_and_pages_in_constant_queries(
+    acme, alice, empty, tmp_path, alice_client, assert_queries
+):
     principal = principal_for(acme, alice)
     rows = 100_000
     path = tmp_path / "big.csv"
@@ -148,3 +150,13 @@ def test_a_100k_row_file_imports_in_bounded_memory(acme, alice, empty, tmp_path)
     assert DatasetItem.objects.filter(dataset=empty).count() == rows
     # The file is ~3 MB and its items as Python objects far more; the import holds a batch.
     assert peak < 8 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+    # Paging: the last page of 100,000 rows costs what the first does.
+    page_url = reverse("evaluations:dataset", args=["acme", empty.pk])
+    htmx = {"HX-Request": "true"}
+    with assert_queries(5):
+        first = alice_client.get(page_url, headers=htmx)
+    with assert_queries(5):
+        last = alice_client.get(page_url + f"?after={rows - 50}", headers=htmx)
+    assert b"what is 0 plus one?" in first.content
+    assert b"what is 99999 plus one?" in last.content
