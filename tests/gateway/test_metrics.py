@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.analytics.rollups import rollup_pending
@@ -65,7 +66,9 @@ def test_counts_tokens_cost_errors_and_histograms_by_workspace_and_model(
         latency_ms=80,
     )
     rollup_pending()  # the first four from rollups, the rest from raw rows
-    make_completion(globex, model_name="claude-haiku", source=Completion.Source.PLAYGROUND)
+    make_completion(  # written now: after where the rollups stop
+        globex, at=timezone.now(), model_name="claude-haiku", source=Completion.Source.PLAYGROUND
+    )
 
     families = scrape(client)
 
