@@ -171,8 +171,9 @@ def labels_off_versions(*, principal: Principal, prompt: Prompt, numbers: set[in
     """What deleting versions does to labels (inside version_delete's transaction): a label
     pointing at one of them is removed, a split sending traffic to one ends; each audited and
     kept in the label's history. Protected labels were refused before this is reached."""
+    # of=self: PostgreSQL can't lock the nullable side of the split_version outer join.
     labels = (
-        Label.objects.select_for_update()
+        Label.objects.select_for_update(of=("self",))
         .filter(prompt=prompt)
         .select_related("version", "split_version")
     )
