@@ -1,0 +1,154 @@
+"""Lists at scale (B8): the prompt list, the logs page and the analytics page at 10,000 prompts
+and 1,000,000 logged completions: query count and server time of page 1 and page 100.
+
+Fills a scratch PostgreSQL database (PROMPTOPS_BENCH_DATABASE_URL; skipped without one): the
+prompts (each with one version and a production label) with bulk_create, the completions with
+bench_analytics' single INSERT ... SELECT, the rollups brought up to date. The pages are
+requested through Django's test client as the workspace's owner (the whole middleware stack and
+template rendering, no network), each three times: the best time and the query count of each.
+Runs in a child process so the scratch database never meets the configured one.
+Goal: the same query count on page 1 and page 100, and page 100 within 1.5 x page 1's time.
+PROMPTOPS_BENCH_LIST_PROMPTS and PROMPTOPS_BENCH_LIST_COMPLETIONS change the sizes.
+"""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROMPTS = int(os.environ.get("PROMPTOPS_BENCH_LIST_PROMPTS", "10000"))
+COMPLETIONS = int(os.environ.get("PROMPTOPS_BENCH_LIST_COMPLETIONS", "1000000"))
+
+
+def run():
+    url = os.environ.get("PROMPTOPS_BENCH_DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield "B8 skipped: set PROMPTOPS_BENCH_DATABASE_URL to a scratch PostgreSQL database"
+        return
+    yield f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env["PROMPTOPS_PLAIN_STATIC"] = "1"  # no collectstatic manifest needed to render pages
+    env.pop("REDIS_URL", None)
+    child = subprocess.run(  # noqa: S603 - our own module, same interpreter
+        [sys.executable, "-m", "bench.bench_lists", "--child"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if child.returncode:
+        yield f"B8 failed: {child.stderr.strip().splitlines()[-3:]}"
+        return
+    yield from child.stdout.splitlines()
+    yield f"load average at the end {os.getloadavg()[0]:.1f}"
+
+
+def _measure(client, path: str) -> tuple[float, int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    best, queries, status = float("inf"), 0, 0
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(path)
+            best = min(best, time.perf_counter() - started)
+        queries, status = len(captured), response.status_code
+    return best, queries, status
+
+
+def child() -> None:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import Client
+
+    from bench.bench_analytics import _fill
+    from bench.harness import record
+    from gateway.analytics.models import CompletionRollup, RollupProgress
+    from gateway.analytics.rollups import floor_hour, rollup_pending
+    from gateway.logs.query import PAGE_SIZE
+    from gateway.models import Completion
+    from promptregistry.models import Label, Prompt, PromptVersion
+    from workspaces.models import Membership, Workspace
+
+    settings.ALLOWED_HOSTS = ["*"]
+    call_command("migrate", verbosity=0)
+    call_command("setup_demo", verbosity=0)
+    workspace = Workspace.objects.get(slug="demo")
+    owner = Membership.objects.filter(workspace=workspace, role="owner").first().user
+    Completion.objects.all().delete()
+    CompletionRollup.objects.all().delete()
+    RollupProgress.objects.all().delete()
+    Prompt.objects.filter(workspace=workspace, name__startswith="bench-").delete()
+
+    started = time.perf_counter()
+    prompts = Prompt.objects.bulk_create(
+        Prompt(
+            workspace=workspace,
+            name=f"bench-{i:05d}",
+            type=Prompt.Type.TEXT,
+            description=f"Benchmark prompt {i}",
+            search_text=f"bench-{i:05d}",
+            latest_version_number=1,
+        )
+        for i in range(PROMPTS)
+    )
+    versions = PromptVersion.objects.bulk_create(
+        PromptVersion(prompt=p, number=1, content={"text": "Hello {{name}}"}) for p in prompts
+    )
+    Label.objects.bulk_create(
+        Label(prompt=v.prompt, name="production", version=v) for v in versions
+    )
+    print(f"{PROMPTS:,} prompts written in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    _fill(workspace.pk, COMPLETIONS)
+    now = floor_hour(django.utils.timezone.now())
+    while (done := rollup_pending()) and done[1] < now:
+        pass
+    print(
+        f"{COMPLETIONS:,} completions and their rollups written in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(owner)
+    base = f"/w/{workspace.slug}"
+    ids = (
+        Completion.objects.filter(workspace=workspace).order_by("-id").values_list("id", flat=True)
+    )
+    deep_cursor = ids[99 * PAGE_SIZE - 1]
+    pages = {
+        "prompt list": (f"{base}/prompts/", f"{base}/prompts/?page=100"),
+        "logs": (f"{base}/logs/", f"{base}/logs/?before={deep_cursor}"),
+        "analytics (7 days / 30 days)": (f"{base}/analytics/", f"{base}/analytics/?range=30d"),
+    }
+    results = {}
+    for name, (first, deep) in pages.items():
+        t1, q1, s1 = _measure(client, first)
+        t100, q100, s100 = _measure(client, deep)
+        ok = q1 == q100 and s1 == s100 == 200
+        if name.startswith("analytics"):  # no pages: a longer range must not add queries
+            goal = "same queries for 30 days as for 7"
+        else:
+            ok = ok and t100 <= 1.5 * t1
+            goal = "same queries, page 100 <= 1.5 x page 1"
+        results[name] = {"page1_ms": t1 * 1e3, "page100_ms": t100 * 1e3, "q1": q1, "q100": q100}
+        print(
+            f"B8 {name}: first {t1 * 1e3:.0f} ms, {q1} queries (HTTP {s1}); deep "
+            f"{t100 * 1e3:.0f} ms, {q100} queries (HTTP {s100}): "
+            f"{'met' if ok else 'NOT met'} ({goal})"
+        )
+    record("lists", results | {"prompts": PROMPTS, "completions": COMPLETIONS})
+    Completion.objects.all().delete()
+    CompletionRollup.objects.all().delete()
+    RollupProgress.objects.all().delete()
+
+
+if __name__ == "__main__" and "--child" in sys.argv:
+    child()
