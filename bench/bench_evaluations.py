@@ -84,6 +84,28 @@ def _shell(env: dict, code: str) -> str:
     return done.stdout.strip().splitlines()[-1]
 
 
+def prompt_messages(env: dict) -> list[dict]:
+    """support/triage's production messages, its snippets expanded, {{variables}} left in."""
+    found = _shell(
+        env,
+        # The production text with its snippets ({{> shared/tone}}) expanded: promptfoo
+        # gets the same words PromptOps sends, with only the variables left to fill.
+        "import json, re; from promptregistry.models import PromptVersion as V\n"
+        "def text(name): return V.objects.filter(prompt__name=name)"
+        ".order_by('-number').first().content\n"
+        "c = text('support/triage')\n"
+        "for m in c['messages']:\n"
+        "    if 'content' in m: m['content'] = re.sub(r'\\{\\{>\\s*([\\w/-]+)\\s*\\}\\}',"
+        " lambda g: text(g.group(1))['text'], m['content'])\n"
+        "print(json.dumps(c))",
+    )
+    return [
+        {"role": m["role"], "content": m["content"]}
+        for m in json.loads(found)["messages"]
+        if "role" in m
+    ]
+
+
 def _worker(env: dict, name: str) -> subprocess.Popen:
     argv = [str(Path(sys.executable).with_name("celery")), "-A", "config", "worker", "-Q"]
     argv += ["celery", "-n", f"{name}@%h", "--pool=prefork", f"--concurrency={CONCURRENCY // 2}"]
@@ -202,17 +224,7 @@ def run():
             lines, ours = _promptops(env)
             yield from lines
             yield f"load average {harness.load_average()}"
-            system = _shell(
-                env,
-                "from promptregistry.models import PromptVersion; import json; "
-                "v = PromptVersion.objects.filter(prompt__name='support/triage')"
-                ".order_by('-number').first(); print(json.dumps(v.content))",
-            )
-            messages = [
-                {"role": m["role"], "content": m["content"]}
-                for m in json.loads(system)["messages"]
-                if "role" in m
-            ]
+            messages = prompt_messages(env)
             lines, peer = _promptfoo(fake.url, Path(pf_dir), messages)
             yield from lines
         finally:

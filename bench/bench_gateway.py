@@ -23,7 +23,6 @@ PROMPTOPS_BENCH_REDIS_URL are set (a database it may drop, a Redis db it may flu
 embedded default (SQLite). PROMPTOPS_BENCH_ONLY=B1,B3 runs a subset.
 """
 
-import json
 import os
 import re
 import shlex
@@ -31,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from importlib.metadata import version
 
 from bench import harness
@@ -60,23 +58,15 @@ def _wanted(name: str) -> bool:
     return not ONLY or name in ONLY
 
 
-def _rendered_messages(gateway: str, auth: str) -> list[dict]:
-    """The stored prompt's production text with the variables filled in: what LiteLLM and the
-    direct calls send, so every side asks the provider the same thing."""
-    request = urllib.request.Request(  # noqa: S310 (our own server on loopback)
-        f"{gateway}/api/public/v2/prompts/{PROMPT}?label=production",
-        headers={"Authorization": f"Basic {auth}", "X-Forwarded-Proto": "https"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-        prompt = json.load(response)["prompt"]
+def _rendered_messages(env: dict) -> list[dict]:
+    """The stored prompt's production text, snippets expanded and variables filled in: what
+    LiteLLM and the direct calls send, so every side asks the provider the same thing."""
+    from bench.bench_evaluations import prompt_messages
 
     def fill(text: str) -> str:
         return re.sub(r"\{\{\s*(\w+)\s*\}\}", lambda m: TICKET.get(m.group(1), ""), text)
 
-    if isinstance(prompt, str):
-        return [{"role": "user", "content": fill(prompt)}]
-    # A placeholder (chat history) with no messages given renders to nothing.
-    return [{"role": m["role"], "content": fill(m["content"])} for m in prompt if "role" in m]
+    return [{"role": m["role"], "content": fill(m["content"])} for m in prompt_messages(env)]
 
 
 def _litellm(fake: str, port: int) -> Server:
@@ -298,7 +288,7 @@ def run():
             promptops = Server("promptops", web, env, port, log=VAR / "promptops.log")
             servers.append(promptops)
             yield f"PromptOps on the {stack}: " + shlex.join(["granian", *web[1:]])
-            messages = _rendered_messages(promptops.url, auth)
+            messages = _rendered_messages(env)
             headers = {"Authorization": f"Basic {auth}", "X-Forwarded-Proto": "https"}
             sides = {
                 "direct": Target(
