@@ -66,7 +66,8 @@ class Worker:
                     "--without-mingle",
                     "--without-heartbeat",
                     "--loglevel=info",
-                ],  # fmt: skip
+                    *(["-B", "-s", str(log_dir / f"{name}-beat")] if beat else []),
+                ],
                 cwd=ROOT,
                 env=env,
                 stdout=out,
