@@ -320,6 +320,8 @@ class Completion(models.Model):
     variables = models.JSONField(default=dict, blank=True)
     input_messages = models.JSONField(default=list, blank=True)
     output_text = models.TextField(blank=True)
+    # The tools the model called: [{"id", "name", "arguments" (JSON text)}], OpenAI's shape.
+    tool_calls = models.JSONField(default=list, blank=True)
     content_stored = models.CharField(
         max_length=10, choices=GatewaySettings.StoreContent.choices, default="full"
     )

@@ -96,11 +96,24 @@ def redact(value: Any) -> Any:
 
 
 def stored_content(
-    store: str, *, variables: dict, input_messages: list, output_text: str
-) -> tuple[dict, list, str]:
-    """(variables, input_messages, output_text) as the log keeps them under `store`."""
+    store: str,
+    *,
+    variables: dict,
+    input_messages: list,
+    output_text: str,
+    tool_calls: list | None = None,
+) -> tuple[dict, list, str, list]:
+    """(variables, input_messages, output_text, tool_calls) as the log keeps them under
+    `store`."""
+    tool_calls = tool_calls or []
     if store == "none":
-        return {}, [], ""
+        return {}, [], "", []
     if store == "redacted":
-        return redact(variables), redact(input_messages), redact_text(output_text)
-    return variables, input_messages, output_text
+        return (
+            redact(variables),
+            redact(input_messages),
+            redact_text(output_text),
+            # ids and tool names are the caller's own names: only arguments are data.
+            [{**call, "arguments": redact_text(call.get("arguments", ""))} for call in tool_calls],
+        )
+    return variables, input_messages, output_text, tool_calls

@@ -3,7 +3,7 @@
 from .errors import GatewayError
 from .request import CompletionRequest
 from .service import CompletionCall, CompletionResult, complete, complete_sync
-from .upstream import Delta, Finish
+from .upstream import Delta, Finish, ToolCalls
 
 __all__ = [
     "CompletionCall",
@@ -12,6 +12,7 @@ __all__ = [
     "Delta",
     "Finish",
     "GatewayError",
+    "ToolCalls",
     "complete",
     "complete_sync",
 ]

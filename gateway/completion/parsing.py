@@ -99,7 +99,13 @@ def messages(body: dict, name: str = "messages") -> list[dict]:
         if body_text is not None and not isinstance(body_text, str | list):
             raise invalid(f"{name}[{index}].content must be text or a list of parts.", name)
         if message.get("tool_calls") or message["role"] == "tool":
-            raise invalid("Tool calls are not supported by the gateway yet.", name)
+            # The gateway sends tools and returns the model's calls, but can't yet send a
+            # call's result back (Anthropic needs them converted to tool_result blocks).
+            raise invalid(
+                "Tool results in messages (role “tool”, assistant tool_calls) are not "
+                "supported by the gateway yet.",
+                name,
+            )
         cleaned.append({"role": message["role"], "content": body_text or ""})
     return cleaned
 
@@ -134,6 +140,20 @@ def params(body: dict) -> dict:
             not isinstance(value, int) or isinstance(value, bool) or value < 1
         ):
             raise invalid(f"{key} must be a whole number above 0.", key)
+    if "tools" in found:
+        found["tools"] = tools(found["tools"])
+    if "parallel_tool_calls" in found and not isinstance(found["parallel_tool_calls"], bool):
+        raise invalid("parallel_tool_calls must be true or false.", "parallel_tool_calls")
+    choice = found.get("tool_choice")
+    if choice is not None and not (
+        choice in ("auto", "none", "required")
+        or (isinstance(choice, dict) and isinstance(choice.get("function"), dict))
+    ):
+        raise invalid(
+            'tool_choice must be "auto", "none", "required" or '
+            '{"type": "function", "function": {"name": ...}}.',
+            "tool_choice",
+        )
     for key in ("temperature", "top_p", "presence_penalty", "frequency_penalty"):
         value = found.get(key)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
@@ -141,9 +161,30 @@ def params(body: dict) -> dict:
     return found
 
 
+def tools(value: Any) -> list[dict]:
+    """OpenAI-format tools: [{"type": "function", "function": {"name", ...}}]."""
+    if not isinstance(value, list):
+        raise invalid("tools must be a list of tools.", "tools")
+    for index, tool in enumerate(value):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if (
+            not isinstance(function, dict)
+            or tool.get("type", "function") != "function"
+            or not isinstance(function.get("name"), str)
+            or not function["name"]
+        ):
+            raise invalid(
+                f'tools[{index}] must be {{"type": "function", "function": {{"name": ...}}}}.',
+                "tools",
+            )
+        if function.get("parameters") is not None and not isinstance(function["parameters"], dict):
+            raise invalid(f"tools[{index}].function.parameters must be a JSON schema.", "tools")
+    return value
+
+
 def unsupported(body: dict) -> None:
-    if body.get("tools") or body.get("functions") or body.get("tool_choice"):
-        raise invalid("Tool calls are not supported by the gateway yet.", "tools")
+    if body.get("functions") or body.get("function_call"):
+        raise invalid("Use tools and tool_choice instead of functions.", "functions")
     n = body.get("n")
     if n not in (None, 1):
         raise invalid("Only one choice per request (n=1) is supported.", "n")

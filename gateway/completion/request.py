@@ -5,6 +5,10 @@ from typing import Any
 
 from workspaces.principal import Principal
 
+# Tools in OpenAI's format ([{"type": "function", "function": {name, description,
+# parameters}}]), whichever provider answers.
+TOOL_PARAMS = ("tools", "tool_choice", "parallel_tool_calls")
+
 # Parameters passed to providers; anything else in a model's defaults or a prompt's config is
 # not a provider parameter (a prompt config may hold the model name, notes, ...).
 OPENAI_PARAMS = frozenset(
@@ -20,10 +24,12 @@ OPENAI_PARAMS = frozenset(
         "response_format",
         "logit_bias",
         "reasoning_effort",
+        *TOOL_PARAMS,
     }
 )
+# Anthropic gets the OpenAI-format tool parameters converted (upstream._anthropic_tools).
 ANTHROPIC_PARAMS = frozenset(
-    {"temperature", "top_p", "top_k", "max_tokens", "max_completion_tokens", "stop"}
+    {"temperature", "top_p", "top_k", "max_tokens", "max_completion_tokens", "stop", *TOOL_PARAMS}
 )
 PARAMS = OPENAI_PARAMS | ANTHROPIC_PARAMS
 

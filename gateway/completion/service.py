@@ -3,7 +3,7 @@
     call = CompletionCall(request)
     await call.start()               # plan, then call providers until the first text (stream)
                                      # or the whole answer; GatewayError if nothing came
-    async for event in call.events():  # Delta(text)... Finish(reason, tokens)
+    async for event in call.events():  # Delta(text)... [ToolCalls(calls)] Finish(reason, tokens)
         ...
     call.write_row()                 # exactly once, after the response was sent
 
@@ -36,7 +36,7 @@ from . import upstream
 from .errors import GatewayError
 from .plan import Plan, Target, build_plan
 from .request import CompletionRequest
-from .upstream import Delta, Finish, UpstreamFailure
+from .upstream import Delta, Finish, ToolCalls, UpstreamFailure
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class CompletionResult:
     input_tokens: int | None
     output_tokens: int | None
     model: str
+    tool_calls: list[dict]  # [{"id", "name", "arguments"}]; empty when none was called
 
 
 class CompletionCall:
@@ -87,6 +88,7 @@ class CompletionCall:
         self.retries = 0
         self.fallback_model = ""
         self.parts: list[str] = []
+        self.tool_calls: list[dict] = []
         self.finish: Finish | None = None
         self.status = ""
         self.error_code = ""
@@ -129,6 +131,7 @@ class CompletionCall:
                     await source.aclose()
                     failure = error
                     self.parts, self.ttft_ms, self.finish = [], None, None
+                    self.tool_calls = []
                     wait = backoff_seconds(attempt, error.retry_after)
                     if error.retryable and attempt < target.max_retries and wait <= MAX_RETRY_WAIT:
                         attempt += 1
@@ -186,6 +189,10 @@ class CompletionCall:
             if self.ttft_ms is None:
                 self.ttft_ms = _ms(self.started)
             self.parts.append(event.text)
+        elif isinstance(event, ToolCalls):
+            if self.ttft_ms is None:
+                self.ttft_ms = _ms(self.started)
+            self.tool_calls.extend(event.calls)
         elif isinstance(event, Finish):
             self.finish = event
             self.status = Completion.Status.OK
@@ -248,6 +255,7 @@ class CompletionCall:
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             model=self.plan.requested_model if self.plan else self.request.model,
+            tool_calls=list(self.tool_calls),
         )
 
     def tokens(self) -> tuple[int | None, int | None, bool]:
@@ -291,8 +299,12 @@ class CompletionCall:
             else GatewaySettings.for_workspace(request.principal.workspace).store_content
         )
         messages = plan.messages if plan else request.messages
-        variables, messages, output = stored_content(
-            store, variables=request.variables, input_messages=messages, output_text=self.text
+        variables, messages, output, tool_calls = stored_content(
+            store,
+            variables=request.variables,
+            input_messages=messages,
+            output_text=self.text,
+            tool_calls=self.tool_calls,
         )
         input_tokens, output_tokens, estimated = self.tokens()
         served = plan.served if plan else None
@@ -319,6 +331,7 @@ class CompletionCall:
             variables=variables,
             input_messages=messages,
             output_text=_storable(output),
+            tool_calls=tool_calls,
             content_stored=store,
             finish_reason=self.finish.reason[:40] if self.finish else "",
             input_tokens=input_tokens,

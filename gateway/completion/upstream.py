@@ -1,5 +1,6 @@
 """Calling a provider through its official SDK, as one stream of events whatever the provider
-or mode: Delta(text)... then Finish(reason, usage). Failures become UpstreamFailure, which says
+or mode: Delta(text)..., ToolCalls(calls) when the model called tools, then
+Finish(reason, usage). Failures become UpstreamFailure, which says
 whether a retry or a fallback may help and what the caller is told (the provider's own
 message, with anything secret-looking removed).
 """
@@ -37,6 +38,14 @@ MAX_MESSAGE = 1000
 @dataclass
 class Delta:
     text: str
+
+
+@dataclass
+class ToolCalls:
+    """The tools the model called, whole (a stream's fragments are joined first):
+    [{"id", "name", "arguments"}], arguments being the JSON text the model wrote."""
+
+    calls: list[dict]
 
 
 @dataclass
@@ -99,6 +108,13 @@ async def _openai(client, target: Target, messages: list[dict], stream: bool):
         text = (choice.message.content or "") if choice else ""
         if text:
             yield Delta(text)
+        calls = [
+            {"id": call.id, "name": call.function.name, "arguments": call.function.arguments or ""}
+            for call in (choice.message.tool_calls or [] if choice else [])
+            if getattr(call, "function", None) is not None
+        ]
+        if calls:
+            yield ToolCalls(calls)
         usage = response.usage
         yield Finish(
             (choice.finish_reason if choice else None) or "stop",
@@ -115,6 +131,7 @@ async def _openai(client, target: Target, messages: list[dict], stream: bool):
         **params,
     )
     reason, input_tokens, output_tokens = None, None, None
+    calls: dict[int, dict] = {}  # a call's fragments, by its index
     try:
         async for chunk in response:
             if chunk.usage is not None:
@@ -125,6 +142,12 @@ async def _openai(client, target: Target, messages: list[dict], stream: bool):
                     continue
                 if choice.delta is not None and choice.delta.content:
                     yield Delta(choice.delta.content)
+                for fragment in (choice.delta.tool_calls if choice.delta else None) or []:
+                    call = calls.setdefault(fragment.index, {"id": "", "name": "", "arguments": ""})
+                    call["id"] = fragment.id or call["id"]
+                    if fragment.function is not None:
+                        call["name"] = fragment.function.name or call["name"]
+                        call["arguments"] += fragment.function.arguments or ""
                 if choice.finish_reason:
                     reason = choice.finish_reason
     finally:
@@ -135,6 +158,8 @@ async def _openai(client, target: Target, messages: list[dict], stream: bool):
             code="stream_incomplete",
             message="The provider's stream ended before the answer was finished.",
         )
+    if calls:
+        yield ToolCalls([calls[index] for index in sorted(calls)])
     yield Finish(reason, input_tokens, output_tokens)
 
 
@@ -155,12 +180,42 @@ def _anthropic_request(target: Target, messages: list[dict]) -> dict:
     ]
     if system:
         params["system"] = system
+    params.update(_anthropic_tools(params))
     return {
         "model": target.model.upstream_name,
         "messages": turns,
         "max_tokens": max_tokens or ANTHROPIC_DEFAULT_MAX_TOKENS,
         **params,
     }
+
+
+def _anthropic_tools(params: dict) -> dict:
+    """Pops the OpenAI-format tool parameters from params; returns Anthropic's."""
+    tools = params.pop("tools", None) or []
+    choice = params.pop("tool_choice", None)
+    parallel = params.pop("parallel_tool_calls", None)
+    if not tools or choice == "none":
+        return {}
+    converted = []
+    for tool in tools:
+        function = tool.get("function", {})
+        entry = {
+            "name": function.get("name", ""),
+            "input_schema": function.get("parameters") or {"type": "object", "properties": {}},
+        }
+        if function.get("description"):
+            entry["description"] = function["description"]
+        converted.append(entry)
+    anthropic_choice: dict = {"type": "auto"}
+    if choice == "required":
+        anthropic_choice = {"type": "any"}
+    elif isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        anthropic_choice = {"type": "tool", "name": choice["function"].get("name", "")}
+    if parallel is False:
+        anthropic_choice["disable_parallel_tool_use"] = True
+    if choice is None and parallel is None:
+        return {"tools": converted}
+    return {"tools": converted, "tool_choice": anthropic_choice}
 
 
 async def _anthropic(client, target: Target, messages: list[dict], stream: bool):
@@ -172,6 +227,13 @@ async def _anthropic(client, target: Target, messages: list[dict], stream: bool)
         )
         if text:
             yield Delta(text)
+        calls = [
+            {"id": block.id, "name": block.name, "arguments": json.dumps(block.input)}
+            for block in message.content
+            if getattr(block, "type", "") == "tool_use"
+        ]
+        if calls:
+            yield ToolCalls(calls)
         yield Finish(
             ANTHROPIC_FINISH.get(message.stop_reason or "", message.stop_reason or "stop"),
             message.usage.input_tokens if message.usage else None,
@@ -180,13 +242,21 @@ async def _anthropic(client, target: Target, messages: list[dict], stream: bool)
         return
     response = await client.messages.create(**request, stream=True, timeout=_timeout(target))
     reason, input_tokens, output_tokens, stopped = None, None, None, False
+    calls: dict[int, dict] = {}  # tool_use blocks by their index; input arrives as JSON text
     try:
         async for event in response:
             kind = event.type
+            delta_kind = getattr(getattr(event, "delta", None), "type", "")
             if kind == "message_start":
                 usage = event.message.usage
                 input_tokens = usage.input_tokens if usage else None
-            elif kind == "content_block_delta" and getattr(event.delta, "type", "") == "text_delta":
+            elif kind == "content_block_start" and event.content_block.type == "tool_use":
+                block = event.content_block
+                calls[event.index] = {"id": block.id, "name": block.name, "arguments": ""}
+            elif kind == "content_block_delta" and delta_kind == "input_json_delta":
+                if event.index in calls:
+                    calls[event.index]["arguments"] += event.delta.partial_json or ""
+            elif kind == "content_block_delta" and delta_kind == "text_delta":
                 if event.delta.text:
                     yield Delta(event.delta.text)
             elif kind == "message_delta":
@@ -202,6 +272,11 @@ async def _anthropic(client, target: Target, messages: list[dict], stream: bool)
             status=502,
             code="stream_incomplete",
             message="The provider's stream ended before the answer was finished.",
+        )
+    if calls:
+        # A call without input streams no fragment: its arguments are the empty object.
+        yield ToolCalls(
+            [{**call, "arguments": call["arguments"] or "{}"} for _, call in sorted(calls.items())]
         )
     yield Finish(ANTHROPIC_FINISH.get(reason or "", reason or "stop"), input_tokens, output_tokens)
 

@@ -33,14 +33,28 @@ def anthropic_status_error(status: int, message: str) -> dict[str, Any]:
     return anthropic_error(message, _ERROR_KINDS.get(status, "api_error"))
 
 
+def _stop_reason(answer: Answer) -> str:
+    if answer.tool_call is not None:
+        return "tool_use"
+    return "max_tokens" if answer.truncated else "end_turn"
+
+
+def _tool_use(answer: Answer) -> dict[str, Any]:
+    call = answer.tool_call or {}
+    return {"type": "tool_use", "id": call["id"], "name": call["name"], "input": call["arguments"]}
+
+
 def anthropic_message(model: str, answer: Answer) -> dict[str, Any]:
+    content = [{"type": "text", "text": answer.text}]
+    if answer.tool_call is not None:
+        content = [_tool_use(answer)]
     return {
         "id": f"msg_{uuid.uuid4().hex}",
         "type": "message",
         "role": "assistant",
         "model": model,
-        "content": [{"type": "text", "text": answer.text}],
-        "stop_reason": "max_tokens" if answer.truncated else "end_turn",
+        "content": content,
+        "stop_reason": _stop_reason(answer),
         "stop_sequence": None,
         "usage": {"input_tokens": answer.prompt_tokens, "output_tokens": answer.completion_tokens},
     }
@@ -52,21 +66,39 @@ def anthropic_events(model: str, answer: Answer) -> Iterator[tuple[str, dict[str
     start.update(content=[], stop_reason=None)
     start["usage"] = {"input_tokens": answer.prompt_tokens, "output_tokens": 1}
     yield "message_start", {"type": "message_start", "message": start}
-    yield (
-        "content_block_start",
-        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
-    )
-    yield "ping", {"type": "ping"}
-    for piece in answer.pieces:
-        delta = {"type": "text_delta", "text": piece}
-        yield "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+    if answer.tool_call is not None:
+        # A tool_use block: its input arrives as partial JSON in fragments.
+        block = {**_tool_use(answer), "input": {}}
+        yield (
+            "content_block_start",
+            {"type": "content_block_start", "index": 0, "content_block": block},
+        )
+        yield "ping", {"type": "ping"}
+        arguments = json.dumps(answer.tool_call["arguments"])
+        middle = len(arguments) // 2
+        for part in (arguments[:middle], arguments[middle:]):
+            delta = {"type": "input_json_delta", "partial_json": part}
+            yield "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
+    else:
+        yield (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        )
+        yield "ping", {"type": "ping"}
+        for piece in answer.pieces:
+            delta = {"type": "text_delta", "text": piece}
+            yield "content_block_delta", {"type": "content_block_delta", "index": 0, "delta": delta}
     yield "content_block_stop", {"type": "content_block_stop", "index": 0}
     yield (
         "message_delta",
         {
             "type": "message_delta",
             "delta": {
-                "stop_reason": "max_tokens" if answer.truncated else "end_turn",
+                "stop_reason": _stop_reason(answer),
                 "stop_sequence": None,
             },
             "usage": {

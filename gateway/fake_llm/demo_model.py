@@ -34,6 +34,9 @@ class Answer:
     prompt_tokens: int
     completion_tokens: int
     truncated: bool  # cut by max_tokens
+    # Set when the request offered tools: the answer calls the first one instead of replying
+    # in text ({"id", "name", "arguments": dict}).
+    tool_call: dict[str, Any] | None = None
 
     @property
     def pieces(self) -> list[str]:
@@ -89,4 +92,48 @@ def build_answer(messages: list[Any], system_text: str, max_tokens: int | None) 
         prompt_tokens=sum(count_tokens(t) for t in texts),
         completion_tokens=count_tokens(reply),
         truncated=truncated,
+    )
+
+
+_EXAMPLE_VALUES = {
+    "string": "example",
+    "integer": 1,
+    "number": 1,
+    "boolean": True,
+    "array": [],
+    "object": {},
+    "null": None,
+}
+
+
+def example_arguments(schema: Any) -> dict[str, Any]:
+    """Arguments for a tool's JSON schema: each required property with an example value of
+    its type (the first of an enum)."""
+    if not isinstance(schema, dict):
+        return {}
+    properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+    required = schema.get("required") if isinstance(schema.get("required"), list) else []
+    arguments: dict[str, Any] = {}
+    for name in required:
+        spec = properties.get(name) if isinstance(properties.get(name), dict) else {}
+        if isinstance(spec.get("enum"), list) and spec["enum"]:
+            arguments[name] = spec["enum"][0]
+            continue
+        kind = spec.get("type", "string")
+        if isinstance(kind, list):
+            kind = kind[0] if kind else "string"
+        arguments[name] = _EXAMPLE_VALUES.get(kind, "example")
+    return arguments
+
+
+def tool_answer(answer: Answer, tool_id: str, name: str, schema: Any) -> Answer:
+    """The answer calling tool ``name`` (deterministic arguments, no text)."""
+    arguments = example_arguments(schema)
+    words = len(name.split()) + sum(count_tokens(str(v)) + 1 for v in arguments.values())
+    return Answer(
+        text="",
+        prompt_tokens=answer.prompt_tokens,
+        completion_tokens=words,
+        truncated=False,
+        tool_call={"id": tool_id, "name": name, "arguments": arguments},
     )

@@ -15,7 +15,7 @@ from gateway.fake_llm.anthropic_format import (
     anthropic_sse_events,
     anthropic_status_error,
 )
-from gateway.fake_llm.demo_model import Answer, build_answer, content_text
+from gateway.fake_llm.demo_model import Answer, build_answer, content_text, tool_answer
 from gateway.fake_llm.faults import Fault
 from gateway.fake_llm.openai_format import (
     OPENAI_MALFORMED_EVENT,
@@ -67,6 +67,9 @@ def _parse_generation(provider: Provider, body: dict[str, Any]) -> _ParsedReques
     answer = build_answer(
         body["messages"], system_text, max_tokens if isinstance(max_tokens, int) else None
     )
+    first_tool = _first_tool(provider, body.get("tools"))
+    if first_tool is not None:
+        answer = tool_answer(answer, *first_tool)
     return _ParsedRequest(
         provider=provider,
         model=body["model"],
@@ -74,6 +77,20 @@ def _parse_generation(provider: Provider, body: dict[str, Any]) -> _ParsedReques
         answer=answer,
         include_usage=include_usage,
     )
+
+
+def _first_tool(provider: Provider, tools: Any) -> tuple[str, str, Any] | None:
+    """(call id, name, parameter schema) of the first tool offered, in the provider's format."""
+    if not isinstance(tools, list) or not tools or not isinstance(tools[0], dict):
+        return None
+    if provider == "openai":
+        function = tools[0].get("function")
+        if not isinstance(function, dict) or not isinstance(function.get("name"), str):
+            return None
+        return "call_demo_1", function["name"], function.get("parameters")
+    if not isinstance(tools[0].get("name"), str):
+        return None
+    return "toolu_demo_1", tools[0]["name"], tools[0].get("input_schema")
 
 
 def _sse_events(request: _ParsedRequest) -> Iterator[bytes]:

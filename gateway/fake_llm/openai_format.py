@@ -33,7 +33,25 @@ def openai_status_error(status: int, message: str) -> dict[str, Any]:
     return openai_error(message, error_type, code)
 
 
+def _finish_reason(answer: Answer) -> str:
+    if answer.tool_call is not None:
+        return "tool_calls"
+    return "length" if answer.truncated else "stop"
+
+
+def _tool_call(answer: Answer) -> dict[str, Any]:
+    call = answer.tool_call or {}
+    return {
+        "id": call["id"],
+        "type": "function",
+        "function": {"name": call["name"], "arguments": json.dumps(call["arguments"])},
+    }
+
+
 def openai_completion(model: str, answer: Answer) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": answer.text, "refusal": None}
+    if answer.tool_call is not None:
+        message.update(content=None, tool_calls=[_tool_call(answer)])
     return {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
@@ -43,9 +61,9 @@ def openai_completion(model: str, answer: Answer) -> dict[str, Any]:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": answer.text, "refusal": None},
+                "message": message,
                 "logprobs": None,
-                "finish_reason": "length" if answer.truncated else "stop",
+                "finish_reason": _finish_reason(answer),
             }
         ],
         "usage": openai_usage(answer),
@@ -79,7 +97,16 @@ def openai_chunks(model: str, answer: Answer, include_usage: bool) -> Iterator[d
     yield chunk({"role": "assistant", "content": ""})
     for piece in answer.pieces:
         yield chunk({"content": piece})
-    yield chunk({}, "length" if answer.truncated else "stop")
+    if answer.tool_call is not None:
+        # OpenAI streams a call as its id and name, then the arguments in fragments.
+        call = _tool_call(answer)
+        arguments = call["function"]["arguments"]
+        head = {**call, "function": {"name": call["function"]["name"], "arguments": ""}}
+        yield chunk({"tool_calls": [{"index": 0, **head}]})
+        middle = len(arguments) // 2
+        for part in (arguments[:middle], arguments[middle:]):
+            yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
+    yield chunk({}, _finish_reason(answer))
     if include_usage:
         yield {**base, "choices": [], "usage": openai_usage(answer)}
 

@@ -68,6 +68,16 @@ def as_json(value) -> str:
 
 
 @register.filter
+def tool_arguments(arguments) -> str:
+    """A tool call's arguments (the JSON text the model wrote) pretty-printed; text that isn't
+    JSON as it came (the model may write broken JSON: showing it is the point)."""
+    try:
+        return json.dumps(json.loads(arguments), ensure_ascii=False, indent=2)
+    except (TypeError, ValueError):
+        return str(arguments or "")
+
+
+@register.filter
 def source_label(value: str) -> str:
     return dict(Completion.Source.choices).get(value, value or "—")
 

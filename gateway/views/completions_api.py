@@ -4,7 +4,9 @@ POST /api/v1/completions runs a completion (a stored prompt with variables, raw 
 `messages`) and answers {"id", "model", "completion": {"text", "finish_reason"},
 "token_usage": {"prompt", "completion", "total"}, "prompt": {...}}; with "stream": true, SSE
 events {"completion": {"text": DELTA}} and a final one carrying finish_reason, token_usage and
-id. POST /api/v1/completions/{id}/feedback scores a logged completion.
+id. When the model called tools (OpenAI-format `tools` in the body), "completion" also carries
+"tool_calls": [{"id", "name", "arguments"}] (the final event, when streaming).
+POST /api/v1/completions/{id}/feedback scores a logged completion.
 
 Any role may run completions (running changes nothing stored but the call's own log row);
 feedback needs Action.GIVE_FEEDBACK (editors and up).
@@ -51,6 +53,13 @@ class CompletionIn(Schema):
     max_tokens: int | None = Field(None, ge=1, le=MAX_INT)
     top_p: float | None = None
     stop: str | list[str] | None = None
+    tools: list[dict[str, Any]] | None = Field(
+        None, description='OpenAI-format tools: [{"type": "function", "function": {...}}]'
+    )
+    tool_choice: str | dict[str, Any] | None = Field(
+        None, description='"auto", "none", "required" or {"type": "function", ...}'
+    )
+    parallel_tool_calls: bool | None = None
     fallbacks: list[str] | None = Field(None, description="Models tried when the model fails")
     user: str | None = Field(None, max_length=255, description="Your end user's id, for the log")
     session_id: str | None = Field(None, max_length=255)
@@ -59,9 +68,16 @@ class CompletionIn(Schema):
     metadata: dict[str, Any] = Field(default_factory=dict)
 
 
+class ToolCallOut(Schema):
+    id: str
+    name: str
+    arguments: str = Field(..., description="The arguments as the JSON text the model wrote")
+
+
 class CompletionText(Schema):
     text: str
     finish_reason: str
+    tool_calls: list[ToolCallOut] | None = Field(None, description="Present when tools were called")
 
 
 class TokenUsage(Schema):
@@ -170,10 +186,13 @@ async def completion_create(request, payload: CompletionIn):
     if not payload.stream:
         await finish_wsgi(request)
         result = call.result()
+        completion = {"text": result.text, "finish_reason": result.finish_reason}
+        if result.tool_calls:
+            completion["tool_calls"] = result.tool_calls
         body = {
             "id": str(call.public_id),
             "model": result.model,
-            "completion": {"text": result.text, "finish_reason": result.finish_reason},
+            "completion": completion,
             "token_usage": _token_usage(call),
             "prompt": _prompt(call),
         }
@@ -187,11 +206,14 @@ async def _events(call: CompletionCall):
             if isinstance(event, Delta):
                 yield sse({"completion": {"text": event.text}})
             elif isinstance(event, Finish):
+                completion = {"text": "", "finish_reason": event.reason}
+                if call.tool_calls:
+                    completion["tool_calls"] = call.tool_calls
                 yield sse(
                     {
                         "id": str(call.public_id),
                         "model": call.plan.requested_model,
-                        "completion": {"text": "", "finish_reason": event.reason},
+                        "completion": completion,
                         "token_usage": _token_usage(call),
                         "prompt": _prompt(call),
                     }

@@ -15,7 +15,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from workspaces.api_auth import principal_from_request
 
-from ..completion import CompletionCall, CompletionRequest, Delta, Finish, GatewayError, parsing
+from ..completion import (
+    CompletionCall,
+    CompletionRequest,
+    Delta,
+    Finish,
+    GatewayError,
+    ToolCalls,
+    parsing,
+)
 from ..completion.http import RecordedResponse, finish_wsgi, sse, stream_response
 from ..models import Completion, ModelAlias, ProviderModel
 
@@ -91,8 +99,25 @@ def _usage(call: CompletionCall) -> dict:
     }
 
 
+def _tool_calls(calls: list[dict], *, indexed: bool = False) -> list[dict]:
+    """Calls in OpenAI's shape (a stream's delta also numbers them)."""
+    return [
+        {
+            **({"index": index} if indexed else {}),
+            "id": call["id"],
+            "type": "function",
+            "function": {"name": call["name"], "arguments": call["arguments"]},
+        }
+        for index, call in enumerate(calls)
+    ]
+
+
 def _completion_body(call: CompletionCall) -> dict:
     result = call.result()
+    message = {"role": "assistant", "content": result.text, "refusal": None}
+    if result.tool_calls:
+        # OpenAI sends content null when the model only called tools.
+        message.update(content=result.text or None, tool_calls=_tool_calls(result.tool_calls))
     return {
         "id": f"chatcmpl-{call.public_id.hex}",
         "object": "chat.completion",
@@ -102,7 +127,7 @@ def _completion_body(call: CompletionCall) -> dict:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": result.text, "refusal": None},
+                "message": message,
                 "logprobs": None,
                 "finish_reason": result.finish_reason,
             }
@@ -132,6 +157,8 @@ async def _chunks(call: CompletionCall, include_usage: bool):
         async for event in call.events():
             if isinstance(event, Delta):
                 yield chunk({"content": event.text})
+            elif isinstance(event, ToolCalls):
+                yield chunk({"tool_calls": _tool_calls(event.calls, indexed=True)})
             elif isinstance(event, Finish):
                 yield chunk({}, event.reason)
     except GatewayError as error:

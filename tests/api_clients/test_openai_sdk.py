@@ -6,6 +6,7 @@ streams really arrive piece by piece is proven through the production server com
 tests/gateway/test_real_server.py.)"""
 
 import asyncio
+import json
 import time
 
 import openai
@@ -163,3 +164,76 @@ def test_a_stream_cut_by_the_provider_raises_in_the_sdk(setup, base_url, fake_ll
         list(stream)
 
     assert rows()[0].status == "error"
+
+
+LOOKUP = {
+    "type": "function",
+    "function": {
+        "name": "lookup_order",
+        "description": "Find an order by its number.",
+        "parameters": {
+            "type": "object",
+            "properties": {"order_number": {"type": "string"}},
+            "required": ["order_number"],
+        },
+    },
+}
+ASK = [{"role": "user", "content": "Where is my order?"}]
+
+
+def test_the_sdk_reads_the_tool_calls_of_a_whole_answer(setup, base_url):
+    client = openai.OpenAI(
+        base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+    )
+
+    completion = client.chat.completions.create(
+        model="demo", messages=ASK, tools=[LOOKUP], tool_choice="auto"
+    )
+
+    choice = completion.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None
+    [call] = choice.message.tool_calls
+    assert (call.id, call.type, call.function.name) == ("call_demo_1", "function", "lookup_order")
+    assert json.loads(call.function.arguments) == {"order_number": "example"}
+    row = rows()[0]
+    assert row.tool_calls == [
+        {"id": "call_demo_1", "name": "lookup_order", "arguments": call.function.arguments}
+    ]
+
+
+def test_the_sdk_reads_streamed_tool_calls(setup, base_url):
+    client = openai.OpenAI(
+        base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+    )
+
+    with client.chat.completions.stream(model="demo", messages=ASK, tools=[LOOKUP]) as stream:
+        final = stream.get_final_completion()
+
+    choice = final.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    [call] = choice.message.tool_calls
+    assert call.function.name == "lookup_order"
+    assert json.loads(call.function.arguments) == {"order_number": "example"}
+    assert rows()[0].stream is True
+
+
+def test_the_async_client_streams_tool_call_deltas_by_index(setup, base_url):
+    async def go():
+        client = openai.AsyncOpenAI(
+            base_url=base_url, api_key=setup, max_retries=0, default_headers=ONE_REQUEST
+        )
+        stream = await client.chat.completions.create(
+            model="demo", messages=ASK, tools=[LOOKUP], stream=True
+        )
+        chunks = [chunk async for chunk in stream]
+        await client.close()
+        return chunks
+
+    chunks = asyncio.run(go())
+
+    fragments = [f for c in chunks if c.choices for f in c.choices[0].delta.tool_calls or []]
+    assert [(f.index, f.id, f.function.name) for f in fragments] == [
+        (0, "call_demo_1", "lookup_order")
+    ]
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"

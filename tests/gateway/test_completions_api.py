@@ -151,3 +151,55 @@ def test_the_api_schema_documents_completions(client):
 
     assert "/api/v1/completions" in schema["paths"]
     assert "/api/v1/completions/{completion_id}/feedback" in schema["paths"]
+
+
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "lookup_order",
+        "parameters": {
+            "type": "object",
+            "properties": {"order_number": {"type": "string"}},
+            "required": ["order_number"],
+        },
+    },
+}
+CALL = {"id": "call_demo_1", "name": "lookup_order", "arguments": '{"order_number": "example"}'}
+
+
+@pytest.mark.parametrize("model", ["demo", "claude"])
+def test_a_tool_call_is_in_the_completion(client, acme_key, gateway_models, model):
+    body = {"model": model, "prompt": "Where is order 7?", "tools": [TOOL]}
+
+    response = post(client, URL, acme_key(), body)
+
+    assert response.status_code == 200, response.content
+    completion = response.json()["completion"]
+    assert completion["finish_reason"] == "tool_calls"
+    assert completion["text"] == ""
+    [call] = completion["tool_calls"]
+    assert call["name"] == "lookup_order"
+    assert json.loads(call["arguments"]) == {"order_number": "example"}
+
+
+def test_a_streamed_tool_call_is_in_the_final_event(client, acme_key, gateway_models):
+    body = {"model": "demo", "prompt": "Where is order 7?", "tools": [TOOL], "stream": True}
+
+    response = post(client, URL, acme_key(), body)
+
+    raw = b"".join(response.streaming_content).decode()
+    events = [json.loads(line[6:]) for line in raw.splitlines() if line.startswith("data: ")]
+    assert events[-1]["completion"] == {
+        "text": "",
+        "finish_reason": "tool_calls",
+        "tool_calls": [CALL],
+    }
+
+
+def test_tools_that_are_not_functions_are_refused(client, acme_key, gateway_models):
+    body = {"model": "demo", "prompt": "x", "tools": [{"type": "web_search"}]}
+
+    response = post(client, URL, acme_key(), body)
+
+    assert response.status_code == 400
+    assert not Completion.objects.exists()

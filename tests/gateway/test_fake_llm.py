@@ -504,3 +504,65 @@ def test_demo_model_server_command():
     assert "Local demo model" in stdout
     assert "not an LLM" in stdout
     assert base_url in stdout
+
+
+# -- tools ---------------------------------------------------------------------------------
+
+TOOL_SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+    "required": ["city", "days"],
+}
+OPENAI_TOOLS = [{"type": "function", "function": {"name": "forecast", "parameters": TOOL_SCHEMA}}]
+ANTHROPIC_TOOLS = [{"name": "forecast", "input_schema": TOOL_SCHEMA}]
+
+
+def test_openai_answers_a_request_with_tools_by_calling_the_first_tool(fake_llm):
+    response = openai_client(fake_llm).chat.completions.create(
+        model="local-demo", messages=USER_MESSAGES, tools=OPENAI_TOOLS
+    )
+
+    choice = response.choices[0]
+    assert choice.finish_reason == "tool_calls"
+    assert choice.message.content is None
+    [call] = choice.message.tool_calls
+    assert (call.id, call.function.name) == ("call_demo_1", "forecast")
+    assert json.loads(call.function.arguments) == {"city": "example", "days": 1}
+
+
+def test_openai_streams_a_tool_call_in_fragments_by_index(fake_llm):
+    stream = openai_client(fake_llm).chat.completions.create(
+        model="local-demo", messages=USER_MESSAGES, tools=OPENAI_TOOLS, stream=True
+    )
+
+    fragments, reasons = [], []
+    for chunk in stream:
+        for choice in chunk.choices:
+            fragments += choice.delta.tool_calls or []
+            reasons.append(choice.finish_reason)
+    assert reasons[-1] == "tool_calls"
+    assert {f.index for f in fragments} == {0}
+    assert fragments[0].function.name == "forecast"
+    arguments = "".join(f.function.arguments or "" for f in fragments)
+    assert json.loads(arguments) == {"city": "example", "days": 1}
+
+
+def test_anthropic_answers_a_request_with_tools_with_a_tool_use_block(fake_llm):
+    message = anthropic_client(fake_llm).messages.create(
+        model="local-demo", max_tokens=100, messages=USER_MESSAGES, tools=ANTHROPIC_TOOLS
+    )
+
+    assert message.stop_reason == "tool_use"
+    [block] = message.content
+    assert (block.type, block.id, block.name) == ("tool_use", "toolu_demo_1", "forecast")
+    assert block.input == {"city": "example", "days": 1}
+
+
+def test_anthropic_streams_a_tool_use_as_input_json_deltas(fake_llm):
+    with anthropic_client(fake_llm).messages.stream(
+        model="local-demo", max_tokens=100, messages=USER_MESSAGES, tools=ANTHROPIC_TOOLS
+    ) as stream:
+        message = stream.get_final_message()
+
+    assert message.stop_reason == "tool_use"
+    assert message.content[0].input == {"city": "example", "days": 1}

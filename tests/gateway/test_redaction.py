@@ -47,6 +47,14 @@ def test_provider_messages_lose_only_secrets():
 def test_stored_content_follows_the_setting():
     args = {"variables": {"e": "a@b.io"}, "input_messages": [], "output_text": "a@b.io"}
 
-    assert stored_content("full", **args) == ({"e": "a@b.io"}, [], "a@b.io")
-    assert stored_content("redacted", **args) == ({"e": "[email]"}, [], "[email]")
-    assert stored_content("none", **args) == ({}, [], "")
+    assert stored_content("full", **args) == ({"e": "a@b.io"}, [], "a@b.io", [])
+    assert stored_content("redacted", **args) == ({"e": "[email]"}, [], "[email]", [])
+    assert stored_content("none", **args) == ({}, [], "", [])
+
+
+def test_stored_content_redacts_tool_call_arguments_but_keeps_names():
+    call = {"id": "call_1", "name": "email_user", "arguments": '{"to": "a@b.io"}'}
+    args = {"variables": {}, "input_messages": [], "output_text": "", "tool_calls": [call]}
+    assert stored_content("full", **args)[3] == [call]
+    assert stored_content("redacted", **args)[3] == [{**call, "arguments": '{"to": "[email]"}'}]
+    assert stored_content("none", **args)[3] == []
