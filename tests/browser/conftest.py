@@ -34,7 +34,11 @@ DEFAULT_HEIGHT = 900
 DEFAULT_TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is started, and Django's test client can't call async views (the gateway,
+# the playground) from a thread with a running loop. Stopped after tests/browser, it is gone
+# for the modules that run later.
+@pytest.fixture(scope="package")
 def playwright_instance() -> Iterator:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium (make test does it)")
@@ -51,7 +55,7 @@ def playwright_instance() -> Iterator:
         manager.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright_instance) -> Iterator:
     browser = playwright_instance.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
