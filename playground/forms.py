@@ -8,6 +8,7 @@ import re
 
 from django import forms
 
+from gateway.completion import GatewayError, parsing
 from promptregistry import templating
 from promptregistry.content import json_problem, text_problem
 
@@ -149,6 +150,11 @@ class SetupForm(forms.Form):
                 json_schema=_json_text(data, p + "json_schema", dict, "a JSON object", errors),
                 tools=_json_text(data, p + "tools", list, "a JSON list of tools", errors),
             )
+            if column.tools and p + "tools" not in errors:
+                try:
+                    parsing.tools(json.loads(column.tools))
+                except GatewayError as error:
+                    errors[p + "tools"] = error.message
             if response_format == "json_schema" and not column.json_schema:
                 errors[p + "json_schema"] = "Write the JSON schema the answer must follow."
             columns.append(column)

@@ -111,6 +111,8 @@ class Cell(models.Model):
     input_messages = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     output_text = models.TextField(blank=True)
+    # The tools the model called instead of (or with) text: [{"id", "name", "arguments"}].
+    tool_calls = models.JSONField(default=list, blank=True)
     error_code = models.CharField(max_length=60, blank=True)
     error_message = models.TextField(blank=True)
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -6,6 +6,7 @@ import json
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from gateway.completion import GatewayError, parsing
 from gateway.logs.query import completion_for
 from gateway.models import ModelAlias, ProviderModel
 from promptregistry.models import Prompt
@@ -103,6 +104,7 @@ def setup_for_version(principal: Principal, name: str, number: int | None) -> Se
         temperature=config.get("temperature"),
         max_tokens=config.get("max_tokens"),
         top_p=config.get("top_p"),
+        tools=_tools_text(config.get("tools")),
     )
     return Setup(
         prompt=prompt.name,
@@ -112,6 +114,15 @@ def setup_for_version(principal: Principal, name: str, number: int | None) -> Se
         content=version.content,
         columns=[column],
     )
+
+
+def _tools_text(tools) -> str:
+    """A config's or call's tools as the column's JSON text: "" when there are none, or when
+    they are not OpenAI-format tools (the gateway doesn't send those either)."""
+    try:
+        return json.dumps(parsing.tools(tools), indent=2) if tools else ""
+    except GatewayError:
+        return ""
 
 
 def setup_for_completion(principal: Principal, public_id) -> Setup:
@@ -131,6 +142,7 @@ def setup_for_completion(principal: Principal, public_id) -> Setup:
         json_schema=json.dumps(response_format.get("json_schema"), indent=2)
         if isinstance(response_format, dict) and response_format.get("json_schema")
         else "",
+        tools=_tools_text(params.get("tools")),
     )
     variables = {k: str(v) for k, v in (completion.variables or {}).items()}
     if completion.prompt_name and completion.prompt_version:

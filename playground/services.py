@@ -224,6 +224,7 @@ def cell_finish(*, cell_id: int, call: CompletionCall) -> None:
     Cell.objects.filter(pk=cell_id).update(
         status=_STATUS.get(call.status, Cell.Status.CANCELLED),
         output_text=call.text.replace("\x00", "\ufffd"),
+        tool_calls=call.tool_calls,
         error_code=call.error_code[:60],
         error_message=call.error_message,
         ttft_ms=call.ttft_ms,

@@ -24,7 +24,7 @@ class Column:
     top_p: float | None = None
     response_format: str = ""
     json_schema: str = ""  # JSON text: a schema, or {"name", "schema"} as OpenAI takes it
-    tools: str = ""  # JSON text, kept with the column (see docs/architecture.md)
+    tools: str = ""  # JSON text: OpenAI-format tools, sent with the column's calls
 
     def params(self) -> dict[str, Any]:
         """The provider parameters this column overrides (the gateway merges the rest)."""
@@ -42,11 +42,15 @@ class Column:
             if not ("schema" in schema and "name" in schema):
                 schema = {"name": "output", "schema": schema}
             params["response_format"] = {"type": "json_schema", "json_schema": schema}
+        if self.tools.strip():
+            tools = json.loads(self.tools)
+            if tools:
+                params["tools"] = tools
         return params
 
     @property
     def has_overrides(self) -> bool:
-        return bool(self.params()) or bool(self.tools.strip())
+        return bool(self.params())
 
 
 @dataclass

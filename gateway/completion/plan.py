@@ -13,8 +13,8 @@ from workspaces.models import LABEL_PATTERN
 
 from ..models import GatewaySettings, ModelAlias, Provider, ProviderKeyUnreadable, ProviderModel
 from ..url_safety import literal_address_refused
-from . import errors
-from .request import ANTHROPIC_PARAMS, OPENAI_PARAMS, CompletionRequest
+from . import errors, parsing
+from .request import ANTHROPIC_PARAMS, OPENAI_PARAMS, TOOL_PARAMS, CompletionRequest
 
 MAX_FALLBACKS = 3
 # What a model name in the request may be: "" or "prompt" means the prompt config's model.
@@ -89,7 +89,7 @@ def build_plan(request: CompletionRequest) -> Plan:
         model, _ = _resolve(principal.workspace, name.strip())
         if all(model.pk != m.pk for m in models):
             models.append(model)
-    prompt_params = {k: v for k, v in config.items() if k in OPENAI_PARAMS | ANTHROPIC_PARAMS}
+    prompt_params = _prompt_params(config)
     targets = [_target(model, prompt_params, request.params) for model in models]
     settings = GatewaySettings.for_workspace(principal.workspace)
     return Plan(
@@ -189,6 +189,20 @@ def _resolve(workspace, name: str) -> tuple[ProviderModel, list]:
     if alias is None:
         raise errors.model_not_found(name)
     return alias.model, list(alias.fallbacks or [])
+
+
+def _prompt_params(config: dict) -> dict:
+    """The provider parameters of a prompt's config. Its tools are sent only when they are
+    OpenAI-format function tools: configs written for other tools keep tools in their own
+    shape, which providers would refuse (and which were never sent before tools were)."""
+    params = {k: v for k, v in config.items() if k in OPENAI_PARAMS | ANTHROPIC_PARAMS}
+    if "tools" in params:
+        try:
+            parsing.tools(params["tools"])
+        except errors.GatewayError:
+            for key in TOOL_PARAMS:
+                params.pop(key, None)
+    return params
 
 
 def _target(model: ProviderModel, prompt_params: dict, call_params: dict) -> Target:

@@ -2,6 +2,8 @@
 Django's ASGI handler under granian, so a stream pins no thread) answering server-sent events:
 
     event: delta   data: {"text": "..."}            as the model writes
+    event: tool_calls  data: {"calls": [{"id", "name", "arguments"}]}  the tools it called
+                                                    (arguments pretty-printed JSON text)
     event: done    data: {"status", "ttft_ms", "latency_ms", "input_tokens", ...}
     event: failed  data: {..., "error": "..."}      a provider error, in place
 
@@ -18,8 +20,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
 
-from gateway.completion import CompletionCall, Delta, GatewayError
+from gateway.completion import CompletionCall, Delta, GatewayError, ToolCalls
 from gateway.completion.http import RecordedStream, finish_wsgi, served_by_asgi
+from gateway.templatetags.gateway_ui import tool_arguments
 from workspaces import access
 from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
@@ -46,6 +49,11 @@ class CellStream(RecordedStream):
             services.cell_finish(cell_id=self.cell_id, call=self.call)
 
 
+def tool_calls_event(calls: list[dict]) -> bytes:
+    shown = [{**call, "arguments": tool_arguments(call.get("arguments"))} for call in calls]
+    return event("tool_calls", {"calls": shown})
+
+
 def _metrics(call: CompletionCall, status: str, error: str = "") -> dict:
     input_tokens, output_tokens, estimated = call.tokens()
     return {
@@ -67,6 +75,8 @@ async def _events(call: CompletionCall):
         async for item in call.events():
             if isinstance(item, Delta):
                 yield event("delta", {"text": item.text})
+            elif isinstance(item, ToolCalls):
+                yield tool_calls_event(item.calls)
     except GatewayError as error:
         yield event("failed", _metrics(call, Cell.Status.ERROR, error.message))
         return
@@ -91,6 +101,8 @@ def _replay(cell: Cell) -> StreamingHttpResponse:
     else:
         name = "done" if cell.status == Cell.Status.OK else "failed"
         chunks = [event("delta", {"text": cell.output_text})] if cell.output_text else []
+        if cell.tool_calls:
+            chunks.append(tool_calls_event(cell.tool_calls))
         chunks.append(event(name, cell.metrics()))
     response = StreamingHttpResponse(iter(chunks), content_type="text/event-stream; charset=utf-8")
     response["Cache-Control"] = "no-cache"

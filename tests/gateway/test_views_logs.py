@@ -218,6 +218,19 @@ def test_a_call_whose_content_was_not_stored_says_so(vera_client, acme):
     assert "not to store inputs and outputs" in words(vera_client.get(detail_url(completion)))
 
 
+def test_a_call_that_called_tools_shows_each_call_with_its_arguments(vera_client, acme):
+    call = {"id": "call_1", "name": "lookup_order", "arguments": '{"order_number":"A-7"}'}
+    completion = make_completion(
+        acme, output_text="", finish_reason="tool_calls", tool_calls=[call]
+    )
+
+    page = words(vera_client.get(detail_url(completion)))
+
+    assert "Tool call: lookup_order call_1" in page
+    assert '"order_number": "A-7"' in page
+    assert "answered with no text" not in page
+
+
 def test_other_apps_add_actions_to_a_call_only_for_roles_that_may_use_them(
     bob_client, vera_client, acme, vera, monkeypatch
 ):

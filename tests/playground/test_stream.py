@@ -2,6 +2,8 @@
 provider error in place (the other columns go on), one call per cell, one logged completion
 with source "playground" each. (Stop through the production server: tests/browser.)"""
 
+import json
+
 import pytest
 
 from gateway.models import Completion
@@ -96,3 +98,55 @@ def test_a_viewer_and_an_outsider_may_not_stream(
     cell.refresh_from_db()
     assert cell.status == Cell.Status.PENDING
     assert not Completion.objects.exists()
+
+
+LOOKUP = [
+    {
+        "type": "function",
+        "function": {
+            "name": "lookup_order",
+            "parameters": {
+                "type": "object",
+                "properties": {"order_number": {"type": "string"}},
+                "required": ["order_number"],
+            },
+        },
+    }
+]
+
+
+def test_a_column_with_tools_sends_them_and_its_cell_shows_the_call(
+    bob_client, pg_models, triage, fake_llm
+):
+    response = bob_client.post(
+        url("run/"), form_data(models=["demo", "fast"], **{"col-0-tools": json.dumps(LOOKUP)})
+    )
+    assert response.status_code == 302
+    session = Session.objects.latest("pk")
+    with_tools, without = Cell.objects.filter(run__session=session).order_by("column")
+
+    events = read_stream(stream(bob_client, session, with_tools))
+
+    assert fake_llm.requests[-1].body["tools"] == LOOKUP
+    assert [name for name, _ in events] == ["tool_calls", "done"]
+    [shown] = events[0][1]["calls"]
+    assert shown["name"] == "lookup_order"
+    assert shown["arguments"] == '{\n  "order_number": "example"\n}'  # pretty-printed
+    with_tools.refresh_from_db()
+    assert with_tools.status == Cell.Status.OK and with_tools.output_text == ""
+    assert [c["name"] for c in with_tools.tool_calls] == ["lookup_order"]
+    assert Completion.objects.get().tool_calls == with_tools.tool_calls
+
+    # The other column had no tools: it answers in text.
+    read_stream(stream(bob_client, session, without))
+    assert "tools" not in fake_llm.requests[-1].body
+    without.refresh_from_db()
+    assert without.output_text and without.tool_calls == []
+
+    # Opening the cell again replays the call; the page shows it in place of text.
+    again = read_stream(stream(bob_client, session, with_tools))
+    assert [name for name, _ in again] == ["tool_calls", "done"]
+    page = bob_client.get(url(f"{session.pk}/?run=1")).content.decode()
+    assert 'Calls tool <span class="mono">lookup_order</span>' in page
+    assert "&quot;order_number&quot;: &quot;example&quot;" in page
+    assert page.count('name="message"') == 1  # only the text cell may be continued

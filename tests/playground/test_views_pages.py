@@ -81,6 +81,23 @@ def test_opening_a_logged_call_fills_its_messages_and_model(bob_client, pg_model
     assert 'value="0.3"' in page
 
 
+def test_opening_a_logged_call_with_tools_fills_the_columns_tools(bob_client, pg_models, acme):
+    tool = {"type": "function", "function": {"name": "lookup_order"}}
+    completion = Completion.objects.create(
+        workspace=acme,
+        source="api",
+        status="ok",
+        model_name="demo",
+        input_messages=[{"role": "user", "content": "Where is order 7?"}],
+        params={"tools": [tool]},
+    )
+
+    page = bob_client.get(url() + f"?completion={completion.public_id}").content.decode()
+
+    assert "&quot;lookup_order&quot;" in page
+    assert "doesn't send tools" not in page
+
+
 def test_try_it_opens_the_editors_unsaved_text(bob_client, pg_models, triage):
     response = bob_client.post(
         url("try/") + "?prompt=support/triage",
@@ -123,6 +140,7 @@ def test_run_with_htmx_redirects_the_client(bob_client, pg_models, triage):
         ("col-0-temperature", "9"),
         ("col-0-model", "nope"),
         ("col-0-tools", "{not json"),
+        ("col-0-tools", '[{"type": "web_search"}]'),
         ("msg-0-role", "robot"),
     ],
 )

@@ -73,6 +73,31 @@
       output.textContent += JSON.parse(e.data).text;
       if (atBottom) output.scrollTop = output.scrollHeight;
     });
+    source.addEventListener("tool_calls", function (e) {
+      // The model called tools: show each call (name, arguments) in place of text.
+      var box = cell.querySelector("[data-tool-calls]");
+      if (!box) return;
+      JSON.parse(e.data).calls.forEach(function (call) {
+        var item = document.createElement("div");
+        item.className = "pg-tool-call";
+        var head = document.createElement("div");
+        head.className = "pg-tool-call-head";
+        head.appendChild(document.createTextNode("Calls tool "));
+        var name = document.createElement("span");
+        name.className = "mono";
+        name.textContent = call.name;
+        head.appendChild(name);
+        var args = document.createElement("pre");
+        args.className = "pg-tool-call-args mono";
+        args.setAttribute("aria-label", "Arguments of " + call.name);
+        args.textContent = call.arguments;
+        item.appendChild(head);
+        item.appendChild(args);
+        box.appendChild(item);
+      });
+      box.hidden = false;
+      if (!output.textContent) output.hidden = true;
+    });
     source.addEventListener("done", function (e) { finish(cell, JSON.parse(e.data)); });
     source.addEventListener("failed", function (e) { finish(cell, JSON.parse(e.data)); });
     source.onerror = function () {
