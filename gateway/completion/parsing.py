@@ -91,14 +91,9 @@ def messages(body: dict, name: str = "messages") -> list[dict]:
         raise invalid(f"{name} must be a list of messages.", name)
     cleaned = []
     for index, message in enumerate(value):
-        if not isinstance(message, dict) or message.get("role") not in ROLES:
-            raise invalid(
-                f"{name}[{index}] must be a message with a role (system, user, assistant).", name
-            )
-        body_text = message.get("content")
-        if body_text is not None and not isinstance(body_text, str | list):
-            raise invalid(f"{name}[{index}].content must be text or a list of parts.", name)
-        if message.get("tool_calls") or message["role"] == "tool":
+        if isinstance(message, dict) and (
+            message.get("tool_calls") or message.get("role") == "tool"
+        ):
             # The gateway sends tools and returns the model's calls, but can't yet send a
             # call's result back (Anthropic needs them converted to tool_result blocks).
             raise invalid(
@@ -106,6 +101,13 @@ def messages(body: dict, name: str = "messages") -> list[dict]:
                 "supported by the gateway yet.",
                 name,
             )
+        if not isinstance(message, dict) or message.get("role") not in ROLES:
+            raise invalid(
+                f"{name}[{index}] must be a message with a role (system, user, assistant).", name
+            )
+        body_text = message.get("content")
+        if body_text is not None and not isinstance(body_text, str | list):
+            raise invalid(f"{name}[{index}].content must be text or a list of parts.", name)
         cleaned.append({"role": message["role"], "content": body_text or ""})
     return cleaned
 

@@ -333,3 +333,81 @@ def test_a_warm_prompt_completion_makes_four_queries(
         response = post(client, secret, body)
 
     assert response.status_code == 200
+
+
+LOOKUP = {
+    "type": "function",
+    "function": {
+        "name": "lookup_order",
+        "description": "Find an order.",
+        "parameters": {
+            "type": "object",
+            "properties": {"order_number": {"type": "string"}},
+            "required": ["order_number"],
+        },
+    },
+}
+ASK = [{"role": "user", "content": "Where is order 7?"}]
+
+
+def test_an_anthropic_tool_use_answers_as_openai_tool_calls(
+    client, acme_key, gateway_models, fake_llm
+):
+    response = post(client, acme_key(), {"model": "claude", "messages": ASK, "tools": [LOOKUP]})
+
+    assert response.status_code == 200, response.content
+    [choice] = response.json()["choices"]
+    assert choice["finish_reason"] == "tool_calls"
+    assert choice["message"]["content"] is None
+    assert choice["message"]["tool_calls"] == [
+        {
+            "id": "toolu_demo_1",
+            "type": "function",
+            "function": {"name": "lookup_order", "arguments": '{"order_number": "example"}'},
+        }
+    ]
+    assert (
+        fake_llm.requests[-1].body["tools"][0]["input_schema"] == LOOKUP["function"]["parameters"]
+    )
+
+
+def test_a_streamed_anthropic_tool_use_is_delta_tool_calls(client, acme_key, gateway_models):
+    response = post(
+        client,
+        acme_key(),
+        {"model": "claude", "messages": ASK, "tools": [LOOKUP], "stream": True},
+    )
+
+    data = events(response)
+    assert data[-1] == "[DONE]"
+    chunks = [json.loads(item) for item in data[:-1]]
+    calls = [
+        c["choices"][0]["delta"]["tool_calls"]
+        for c in chunks
+        if "tool_calls" in c["choices"][0]["delta"]
+    ]
+    assert calls == [
+        [
+            {
+                "index": 0,
+                "id": "toolu_demo_1",
+                "type": "function",
+                "function": {"name": "lookup_order", "arguments": '{"order_number": "example"}'},
+            }
+        ]
+    ]
+    assert chunks[-1]["choices"][0]["finish_reason"] == "tool_calls"
+    assert Completion.objects.get().tool_calls[0]["name"] == "lookup_order"
+
+
+def test_legacy_functions_and_tool_results_are_refused_saying_so(client, acme_key, gateway_models):
+    functions = post(client, acme_key(), {"model": "demo", "messages": ASK, "functions": [{}]})
+    tool_result = post(
+        client,
+        acme_key(),
+        {"model": "demo", "messages": [*ASK, {"role": "tool", "content": "{}"}]},
+    )
+
+    assert "tools" in openai_error(functions, 400, "invalid_request")["message"]
+    assert "Tool results" in openai_error(tool_result, 400, "invalid_request")["message"]
+    assert not Completion.objects.exists()
