@@ -276,6 +276,9 @@ def cell_add_to_dataset(
     access.require(principal, Action.EDIT)
     if cell.status != Cell.Status.OK:
         raise ValidationError("Add an output that finished.")
+    if cell.tool_calls and not cell.output_text:
+        # A dataset's expected output is text: an empty one would pass as "expect nothing".
+        raise ValidationError("This answer is a tool call, not text: add a text answer.")
     with transaction.atomic():
         if new_dataset.strip():
             dataset = dataset_create(principal=principal, name=new_dataset.strip())

@@ -245,6 +245,23 @@ def test_add_to_dataset_without_a_dataset_adds_nothing(bob_client, pg_models, tr
     assert not Dataset.objects.exists()
 
 
+def test_a_tool_call_answer_is_not_added_to_a_dataset(bob_client, pg_models, triage):
+    from evaluations.models import Dataset
+
+    session, cell = finished_cell(bob_client, text="")
+    call = {"id": "call_1", "name": "lookup_order", "arguments": "{}"}
+    Cell.objects.filter(pk=cell.pk).update(tool_calls=[call])
+
+    page = bob_client.get(url(f"{session.pk}/?run=1")).content.decode()
+    response = bob_client.post(
+        url(f"{session.pk}/cells/{cell.pk}/add-to-dataset/"), {"new_dataset": "Orders"}, follow=True
+    )
+
+    assert "Add to dataset" not in page
+    assert "This answer is a tool call" in response.content.decode()
+    assert not Dataset.objects.exists()
+
+
 def test_grid_rows_come_from_a_dataset(bob_client, pg_models, triage, acme):
     from evaluations.models import Dataset, DatasetItem
 
