@@ -282,6 +282,8 @@ def run():
                 stack = "embedded stack (SQLite)"
             env["PROMPTOPS_DEMO_MODEL_URL"] = fake.url + "/v1"
             env["PROMPTOPS_ALLOW_PRIVATE_PROVIDERS"] = "1"
+            if os.environ.get("DATABASE_POOL"):  # an experiment: the pool setting passed on
+                env["DATABASE_POOL"] = os.environ["DATABASE_POOL"]
             auth = _prepare(env)
             port = free_port()
             web = production_web_command(port=port, workers=1)
