@@ -129,9 +129,15 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = env_bool(
-            "DATABASE_POOL", default=False
-        )
+        DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = DATABASE_POOL
+        if not DATABASE_POOL:
+            # Each web thread keeps its connection between requests (checked before reuse):
+            # opening one per request was 27% of a gateway call (bench/README.md, B1).
+            DATABASES["default"]["CONN_MAX_AGE"] = int(
+                os.environ.get("DATABASE_CONN_MAX_AGE", "60")
+            )
+            DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     DATABASES = {
         "default": {
