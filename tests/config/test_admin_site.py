@@ -5,6 +5,15 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
+from evaluations.models import (
+    Dataset,
+    DatasetItem,
+    EvaluationResult,
+    EvaluationRun,
+    EvaluationSettings,
+    Evaluator,
+    HumanGrade,
+)
 from gateway.models import (
     Completion,
     Feedback,
@@ -13,6 +22,9 @@ from gateway.models import (
     Provider,
     ProviderModel,
 )
+from playground.models import Cell
+from playground.models import Run as PlaygroundRun
+from playground.models import Session as PlaygroundSession
 from promptregistry import services
 from promptregistry.models import Draft
 from tests.factories import MembershipFactory, UserFactory, api_key_for
@@ -74,6 +86,27 @@ def one_of_each(acme, alice, invitation):
         workspace=acme, source=Completion.Source.API, status=Completion.Status.OK, model=model
     )
     Feedback.objects.create(workspace=acme, completion=completion, score=1)
+    # Evaluations: a dataset with an item, an evaluator, a run with a graded result, settings.
+    dataset = Dataset.objects.create(workspace=acme, name="Tickets", created_by=alice)
+    item = DatasetItem.objects.create(dataset=dataset, position=1, inputs={"ticket": "Hi"})
+    Evaluator.objects.create(workspace=acme, name="Exact", kind="exact_match", created_by=alice)
+    run = EvaluationRun.objects.create(
+        workspace=acme,
+        prompt=prompt,
+        prompt_name=prompt.name,
+        prompt_version=1,
+        dataset=dataset,
+        created_by=alice,
+    )
+    result = EvaluationResult.objects.create(run=run, item=item, position=1)
+    HumanGrade.objects.create(result=result, grader=alice, score=4)
+    EvaluationSettings.objects.create(workspace=acme, gate_dataset=dataset)
+    # The playground: a session with a run and one cell.
+    session = PlaygroundSession.objects.create(
+        workspace=acme, created_by=alice, prompt=prompt, content={"text": "Hi"}
+    )
+    playground_run = PlaygroundRun.objects.create(session=session, number=1, created_by=alice)
+    Cell.objects.create(run=playground_run, column=1, model_name="gpt-4o-mini")
 
 
 def admin_url(model, view: str, *args) -> str:
