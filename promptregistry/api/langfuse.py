@@ -37,7 +37,7 @@ from workspaces.roles import Action
 from .. import selectors, services, serving, templating
 from ..content import json_problem
 from ..models import LATEST, PRODUCTION, Label, Prompt, PromptVersion
-from ..services.prompts import name_unavailable
+from ..services.access import name_unavailable
 from .common import conditional_json, serve_visible
 from .langfuse_shapes import (
     LangfuseError,

@@ -18,7 +18,7 @@ from workspaces import access, audit
 from workspaces.principal import Principal
 from workspaces.roles import Action, Role, role_at_least
 
-from .. import cache
+from .. import cache, selectors
 from ..models import Folder, Prompt, PromptAlias
 
 VIEW_ROLES = ("", Role.EDITOR, Role.ADMIN)
@@ -169,3 +169,24 @@ def alias_delete(*, principal: Principal, prompt: Prompt, alias: PromptAlias) ->
         data={"before": {"alias": name}},
     )
     cache.invalidate(principal.workspace.pk)
+
+
+def name_unavailable(name: str) -> ValidationError:
+    """The answer for a name taken by something the caller can't see: it must read the same
+    whatever is there, so the refusal never tells the caller that a hidden prompt exists."""
+    return ValidationError({"name": f"“{name}” can't be used here: choose another name."})
+
+
+def path_taken_by(principal: Principal, path: str, *, exclude_prompt_pk=None) -> str | None:
+    """What already holds `path`, as far as the principal may know: "prompt", "folder",
+    "hidden" (something it can't see: answer with name_unavailable) or None."""
+    prompts = Prompt.objects.alive().filter(workspace=principal.workspace, name=path)
+    if exclude_prompt_pk:
+        prompts = prompts.exclude(pk=exclude_prompt_pk)
+    clash = prompts.select_related("folder").first()
+    if clash is not None:
+        return "prompt" if selectors.may_see(principal, clash) else "hidden"
+    if Folder.objects.filter(workspace=principal.workspace, path=path).exists():
+        visible = selectors.visible_folders(principal).filter(path=path).exists()
+        return "folder" if visible else "hidden"
+    return None

@@ -6,9 +6,9 @@ from workspaces import access, audit
 from workspaces.principal import Principal
 from workspaces.roles import Action
 
-from .. import cache, selectors
+from .. import cache
 from ..models import Folder, Prompt, PromptAlias, validate_segment
-from .access import check_may_write_in
+from .access import check_may_write_in, name_unavailable, path_taken_by
 
 
 def ensure_folder_path(*, principal: Principal, path: str) -> Folder | None:
@@ -38,15 +38,12 @@ def ensure_folder_path(*, principal: Principal, path: str) -> Folder | None:
 
 def _check_free(principal: Principal, path: str) -> None:
     """Refuse a path that is taken, without telling the caller what they can't see is there."""
-    unavailable = ValidationError({"name": f"“{path}” can't be used here: choose another name."})
-    if Folder.objects.filter(workspace=principal.workspace, path=path).exists():
-        if not selectors.visible_folders(principal).filter(path=path).exists():
-            raise unavailable
+    taken = path_taken_by(principal, path)
+    if taken == "hidden":
+        raise name_unavailable(path)
+    if taken == "folder":
         raise ValidationError({"name": f"A folder “{path}” already exists here."})
-    clash = Prompt.objects.alive().filter(workspace=principal.workspace, name=path).first()
-    if clash is not None:
-        if not selectors.may_see(principal, clash):
-            raise unavailable
+    if taken == "prompt":
         raise ValidationError({"name": f"A prompt is already called “{path}”."})
 
 

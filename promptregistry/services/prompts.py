@@ -7,11 +7,11 @@ from workspaces import audit
 from workspaces.principal import Principal
 from workspaces.roles import Action
 
-from .. import cache, content, selectors, templating
-from ..models import LATEST, Folder, Prompt, PromptAlias, PromptVersion, Tag
+from .. import cache, content, templating
+from ..models import LATEST, Prompt, PromptAlias, PromptVersion, Tag
 from ..names import clean_name
 from ..snippet_refs import check_not_depended_on, check_snippet_references
-from .access import check_may_write_in
+from .access import check_may_write_in, name_unavailable, path_taken_by
 from .folders import ensure_folder_path
 from .labels import label_move
 
@@ -43,24 +43,13 @@ def validate_name(name: str) -> str:
     return clean_name(name)
 
 
-def name_unavailable(name: str) -> ValidationError:
-    """The answer for a name taken by something the caller can't see: it must read the same
-    whatever is there, so the refusal never tells the caller that a hidden prompt exists."""
-    return ValidationError({"name": f"“{name}” can't be used here: choose another name."})
-
-
 def _check_name_free(principal: Principal, name: str, exclude_pk: int | None = None) -> None:
-    clash = Prompt.objects.alive().filter(workspace=principal.workspace, name=name)
-    if exclude_pk:
-        clash = clash.exclude(pk=exclude_pk)
-    clash = clash.select_related("folder").first()
-    if clash is not None:
-        if not selectors.may_see(principal, clash):
-            raise name_unavailable(name)
+    taken = path_taken_by(principal, name, exclude_prompt_pk=exclude_pk)
+    if taken == "hidden":
+        raise name_unavailable(name)
+    if taken == "prompt":
         raise ValidationError({"name": f"A prompt called “{name}” already exists."})
-    if Folder.objects.filter(workspace=principal.workspace, path=name).exists():
-        if not selectors.visible_folders(principal).filter(path=name).exists():
-            raise name_unavailable(name)
+    if taken == "folder":
         raise ValidationError({"name": f"“{name}” is a folder."})
 
 
