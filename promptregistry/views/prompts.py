@@ -5,7 +5,7 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F
+from django.db.models import F
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -16,7 +16,7 @@ from accounts.models import User
 from workspaces import access
 from workspaces.principal import Principal, WorkspaceRequest
 from workspaces.roles import Action, Role
-from workspaces.views.helpers import apply_validation_error, paginate
+from workspaces.views.helpers import PAGE_SIZE, apply_validation_error, paginate
 
 from .. import content, selectors, services, templating
 from ..forms.prompts import (
@@ -38,15 +38,19 @@ def render_prompt_list(request: WorkspaceRequest, folder: Folder | None) -> Http
     """The prompts list at the top level or inside `folder`: its folders first, then prompts.
 
     Without a search or filter it browses one level; with one it searches everything below.
-    A constant number of queries however many prompts there are (tests/promptregistry).
+    Keyset pages (`?after=` / `?before=` a row's cursor, selectors.prompt_page): the same
+    queries and time on page 100 as on page 1, however many prompts (tests/promptregistry).
     """
     principal = request.principal
-    visible = selectors.visible_prompts(principal)
-    folders = list(
-        selectors.visible_folders(principal).only(
-            "pk", "parent_id", "name", "path", "view_role", "edit_role"
-        )
+    hidden_folders = selectors.hidden_folder_paths(principal)
+    visible = selectors.visible_prompts(principal, hidden_folders)
+    after, before = request.GET.get("after", ""), request.GET.get("before", "")
+    folders = selectors.visible_folders(principal, hidden_folders).only(
+        "pk", "parent_id", "name", "path", "view_role", "edit_role"
     )
+    if not (after or before):  # the first page shows the level's folders, with their counts
+        folders = selectors.with_prompt_counts(folders, visible, parent=folder)
+    folders = list(folders)
     inside = visible.filter(name__under=folder.path) if folder else visible
     form = PromptFilterForm(
         request.GET or None,
@@ -61,20 +65,22 @@ def render_prompt_list(request: WorkspaceRequest, folder: Folder | None) -> Http
         ],
     )
     browsing = not form.is_filtering and not form.value("folder")
-    prompts = inside.filter(folder=folder) if browsing else inside
-    page_obj = paginate(request, selectors.with_list_details(form.filter(prompts)))
-    level = []
-    if browsing and page_obj.number == 1:
-        level = _folder_rows(visible, folders, parent=folder)
+    prompts = form.filter(inside.filter(folder=folder) if browsing else inside)
+    sort = form.value("sort") or "name"
+    if old_page := _old_page_link(request, prompts, sort):
+        return redirect(old_page)
+    page = selectors.prompt_page(prompts, sort=sort, after=after, before=before, per_page=PAGE_SIZE)
+    at_start = not (after or before)
     context = {
         "nav_section": "snippets" if form.value("type") == "snippet" else "prompts",
         "folder": folder,
         "form": form,
-        "page_obj": page_obj,
+        "page": page,
+        "page_links": _page_links(request, page),
         "browsing": browsing,
-        "sort": form.value("sort") or "name",
+        "sort": sort,
         "more_filters": any(form.value(f) for f in ("folder", "tag", "label", "author")),
-        "level_folders": level,
+        "level_folders": _folder_rows(folders, parent=folder) if browsing and at_start else [],
         "can_add_here": services.access.may_write_in(
             principal=principal, folder_path=folder.path if folder else ""
         ),
@@ -88,25 +94,55 @@ def render_prompt_list(request: WorkspaceRequest, folder: Folder | None) -> Http
     return response
 
 
-def _folder_rows(visible, folders: list[Folder], parent: Folder | None) -> list[dict]:
+CURSOR_PARAMS = ("after", "before", "page")
+
+
+def _list_link(request: WorkspaceRequest, **cursor: str) -> str:
+    """This list with its search, filters and sort, at `cursor` (none: the first page)."""
+    params = request.GET.copy()
+    for name in CURSOR_PARAMS:
+        params.pop(name, None)
+    for name, value in cursor.items():
+        params[name] = value
+    return f"{request.path}?{params.urlencode()}" if params else request.path
+
+
+def _page_links(request: WorkspaceRequest, page: selectors.PromptPage) -> dict[str, str | None]:
+    previous = None
+    if page.before:
+        at = {} if page.previous_is_first else {"before": page.before}
+        previous = _list_link(request, **at)
+    return {
+        "first": _list_link(request),
+        "previous": previous,
+        "next": _list_link(request, after=page.after) if page.after else None,
+    }
+
+
+def _old_page_link(request: WorkspaceRequest, prompts, sort: str) -> str | None:
+    """Where a `?page=N` link of the numbered pages this list had starts now, as a cursor."""
+    try:
+        number = int(request.GET.get("page", ""))
+    except ValueError:
+        return None
+    if number < 2 or number > 100_000 or request.GET.get("after") or request.GET.get("before"):
+        return None
+    cursor = selectors.list_cursor_at(prompts, sort=sort, position=(number - 1) * PAGE_SIZE)
+    return _list_link(request, after=cursor) if cursor else None  # past the end: the first page
+
+
+def _folder_rows(folders: list[Folder], parent: Folder | None) -> list[dict]:
+    """The level's folders with the prompts they hold (`prompt_count`, annotated in the folders'
+    own query: selectors.with_prompt_counts) and the folders inside them."""
     parent_id = parent.pk if parent else None
-    level = [f for f in folders if f.parent_id == parent_id]
-    if not level:
-        return []
-    prompt_counts = dict(
-        visible.filter(folder__in=level)
-        .order_by()
-        .values_list("folder_id")
-        .annotate(n=Count("pk"))
-        .values_list("folder_id", "n")
-    )
     folder_counts: dict[int, int] = {}
     for f in folders:
         if f.parent_id is not None:
             folder_counts[f.parent_id] = folder_counts.get(f.parent_id, 0) + 1
     return [
-        {"folder": f, "prompts": prompt_counts.get(f.pk, 0), "folders": folder_counts.get(f.pk, 0)}
-        for f in level
+        {"folder": f, "prompts": f.prompt_count or 0, "folders": folder_counts.get(f.pk, 0)}
+        for f in folders
+        if f.parent_id == parent_id
     ]
 
 

@@ -105,7 +105,7 @@ def test_the_folder_page_costs_the_same_queries_however_many_prompts(
         make_prompt(acme, f"support/p{n:02}", by=bob, tags=["x"], labels=["staging"])
     make_folder(acme, "support/sub", by=bob)
 
-    with assert_queries(18):
+    with assert_queries(16):
         response = vera_client.get(folder_url("support"))
 
     assert response.content.decode().count('href="/w/acme/p/support/p') == prompts
