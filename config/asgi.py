@@ -6,11 +6,17 @@ made a sync view ~8x slower under uvicorn than under gunicorn (docs/architecture
 stack"). So each request is served the way its view was written:
 
 - `async def` views (the gateway's and the playground's streaming routes) go to Django's own
-  ASGI handler: streaming without pinning a thread;
+  ASGI handler: streaming without pinning a thread. Those marked `@machine_api` (the
+  OpenAI-compatible API, which authenticates by key and keeps no session) go to an ASGI handler
+  whose middleware only sets the security headers, on the event loop: the session, CSRF, auth
+  and messages middleware would each cost two thread hops per call and do nothing there;
 - every other view goes to Django's WSGI handler, run whole on a small thread pool: one hop
   per request, the same middleware and code path as under gunicorn.
 
 Which way a path goes is decided by resolving it once (cached per path).
+
+The server's lifespan starts this process's completion recorder (gateway/completion/
+recorder.py: rows written in batches) and writes what it holds at shutdown.
 """
 
 import asyncio
@@ -28,9 +34,13 @@ django.setup(set_prefix=False)
 from asgiref.sync import iscoroutinefunction  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.core.handlers.exception import convert_exception_to_response  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.http import FileResponse  # noqa: E402
 from django.urls import Resolver404, get_resolver  # noqa: E402
+
+from config.machine_api import MACHINE_API_MIDDLEWARE, is_machine_api  # noqa: E402
+from gateway.completion import recorder  # noqa: E402
 
 STREAM_CHUNK = 2**16
 
@@ -41,22 +51,27 @@ def _path_info(scope: dict) -> str:
     return path[len(root) :] if root and path.startswith(root) else path
 
 
-def _resolves_to_async(path_info: str) -> bool:
+SYNC, ASYNC, MACHINE_API = "sync", "async", "machine-api"
+
+
+def _view_kind(path_info: str) -> str:
     try:
         match = get_resolver().resolve(path_info)
     except Resolver404:
-        return False
-    return iscoroutinefunction(match.func)
+        return SYNC
+    if not iscoroutinefunction(match.func):
+        return SYNC
+    return MACHINE_API if is_machine_api(match.func) else ASYNC
 
 
-_cached_resolves_to_async = functools.lru_cache(maxsize=4096)(_resolves_to_async)
+_cached_view_kind = functools.lru_cache(maxsize=4096)(_view_kind)
 
 
-def _view_is_async(path_info: str) -> bool:
+def _kind_of(path_info: str) -> str:
     # Remembered per path, except very long ones: 4,096 of those would hold a lot of memory.
     if len(path_info) > 512:
-        return _resolves_to_async(path_info)
-    return _cached_resolves_to_async(path_info)
+        return _view_kind(path_info)
+    return _cached_view_kind(path_info)
 
 
 def _environ(scope: dict, body) -> dict:
@@ -92,11 +107,27 @@ def _environ(scope: dict, body) -> dict:
     return environ
 
 
+class MachineApiHandler(ASGIHandler):
+    """Django's ASGI handler with the machine API's middleware instead of settings.MIDDLEWARE:
+    the security headers, set on the event loop (no session, CSRF, login or messages there)."""
+
+    def load_middleware(self, is_async=False):
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
+        handler = convert_exception_to_response(self._get_response_async)
+        for middleware in reversed(MACHINE_API_MIDDLEWARE):
+            handler = convert_exception_to_response(middleware(handler))
+        self._middleware_chain = handler
+
+
 class DjangoApplication:
-    """Routes each HTTP request to Django's ASGI handler (async views) or its WSGI handler."""
+    """Routes each HTTP request to Django's ASGI handler (async views), the machine API's
+    handler, or Django's WSGI handler."""
 
     def __init__(self) -> None:
         self.asgi_handler = ASGIHandler()
+        self.machine_api_handler = MachineApiHandler()
         self.wsgi_handler = WSGIHandler()
         # A database or provider wait in one sync view doesn't hold up the others (Python runs
         # one thread at a time, so more threads don't add CPU: processes do).
@@ -107,8 +138,12 @@ class DjangoApplication:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
-        elif scope["type"] == "http" and not _view_is_async(_path_info(scope)):
+            return
+        kind = _kind_of(_path_info(scope)) if scope["type"] == "http" else ASYNC
+        if kind == SYNC:
             await self._serve_sync(scope, receive, send)
+        elif kind == MACHINE_API:
+            await self.machine_api_handler(scope, receive, send)
         else:
             await self.asgi_handler(scope, receive, send)
 
@@ -116,9 +151,11 @@ class DjangoApplication:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                recorder.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.executor.shutdown(wait=False, cancel_futures=True)
+                await asyncio.get_running_loop().run_in_executor(None, recorder.stop)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

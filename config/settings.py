@@ -129,15 +129,22 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        DATABASE_POOL = env_bool("DATABASE_POOL", default=False)
-        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = DATABASE_POOL
-        if not DATABASE_POOL:
-            # Each web thread keeps its connection between requests (checked before reuse):
-            # opening one per request was 27% of a gateway call (bench/README.md, B1).
-            DATABASES["default"]["CONN_MAX_AGE"] = int(
-                os.environ.get("DATABASE_CONN_MAX_AGE", "60")
-            )
-            DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        # psycopg's pool, shared by a process's threads. Under ASGI each request runs its
+        # synchronous parts on a thread of its own, so connections kept per thread
+        # (CONN_MAX_AGE) would pile up one per request, and connecting per request was a
+        # quarter of a gateway call (bench/README.md, B1). DATABASE_POOL=0 connects per request.
+        DATABASE_POOL = env_bool("DATABASE_POOL", default=True)
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = (
+            {
+                "min_size": 1,
+                "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "20")),
+                # A request waiting longer than this for a connection fails instead of queueing.
+                "timeout": 10,
+                "max_idle": 300,
+            }
+            if DATABASE_POOL
+            else False
+        )
 else:
     DATABASES = {
         "default": {

@@ -1,16 +1,16 @@
-"""The serving cache's invalidation: one generation counter per workspace.
+"""The serving cache's invalidation: the workspace's "registry" generation
+(workspaces/generations.py).
 
 Every cached retrieval answer's key contains its workspace's generation; any change to a
 version, label, snippet, name or restriction bumps it, so no stale answer is served (snippets
 resolve into other prompts, so a workspace-wide bump is the simple correct choice).
 """
 
-import time
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 
+from workspaces import generations
 from workspaces.process_cache import ProcessCache
 
 TIMEOUT = 60 * 60
@@ -21,33 +21,15 @@ LOCAL_SECONDS = 300
 _local = ProcessCache(max_entries=2048)
 
 
-def _key(workspace_id: int) -> str:
-    return f"registry-gen:{workspace_id}"
-
-
-def _fresh() -> int:
-    # A counter that is lost (Redis restarted or flushed) starts again from the clock, never
-    # from a number it had before: processes still hold entries keyed by the old ones.
-    return time.time_ns()
+SUBJECT = "registry"
 
 
 def generation(workspace_id: int) -> int:
-    value = cache.get(_key(workspace_id))
-    if value is None:
-        cache.add(_key(workspace_id), _fresh(), timeout=None)
-        value = cache.get(_key(workspace_id)) or _fresh()
-    return value
+    return generations.current([SUBJECT], workspace_id)[0]
 
 
 def invalidate(workspace_id: int) -> None:
-    def bump() -> None:
-        try:
-            cache.incr(_key(workspace_id))
-        except ValueError:
-            cache.set(_key(workspace_id), _fresh(), timeout=None)
-
-    # After commit, so a reader can't cache the old state under the new generation.
-    transaction.on_commit(bump)
+    generations.bump_after_commit(SUBJECT, workspace_id)
 
 
 def get_entry(key: str) -> Any:
@@ -59,6 +41,11 @@ def get_entry(key: str) -> Any:
         if value is not None:
             _local.set(key, value, LOCAL_SECONDS)
     return value
+
+
+def get_local(key: str) -> Any:
+    """An entry from this process's memory alone (None when absent): no round trip."""
+    return _local.get(key)
 
 
 def set_entry(key: str, value: Any, timeout: int) -> None:

@@ -7,7 +7,7 @@ API and the gateway; the served version is returned so callers can log it.
 
 import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from workspaces import access
 from workspaces.principal import Principal
@@ -58,6 +58,8 @@ class ServedVersion:
     # The snippets resolved into `content`: {"root": node, "edges": [[parent, child], ...]}
     # with nodes {"prompt_id", "name", "version"}; None without references or unresolved.
     resolution_graph: dict | None = None
+    # Served through a label that splits traffic (A/B): which arm it is, the version says.
+    ab_split: bool = False
 
     @property
     def is_active(self) -> bool:
@@ -201,20 +203,21 @@ def serve(
     version: int | None = None,
     seed: str | None = None,
     resolve: bool = True,
+    generation: int | None = None,
 ) -> ServedVersion:
     """The version `name` + `label`/`version` serves, snippets resolved as the principal may
-    read them (a snippet it can't read is "not found", as if missing).
+    read them (a snippet it can't read is "not found", as if missing). `generation`: the
+    workspace's registry generation when the caller has already read it.
 
     Raises PromptNotFound; template errors of snippet resolution propagate (TemplateError).
     Whether the principal may see the prompt itself is the caller's check
     (api/common.py: serve_visible, with required_view_roles)."""
     workspace = principal.workspace
-    generation = cache.generation(workspace.pk)
+    if generation is None:
+        generation = cache.generation(workspace.pk)
     if version is None and label is None:
         label = PRODUCTION
-    name_key = hashlib.sha256(name.encode()).hexdigest()[:32]
-    base = f"serve:{workspace.pk}:{generation}:{name_key}"
-    built = f"{base}:{_reader_key(principal)}:1" if resolve else f"{base}:0"
+    base, built = _entry_keys(principal, name, generation, resolve)
     if version is not None:
         return _cached(
             f"{built}:v{version}", lambda: _serve_number(principal, name, version, None, resolve)
@@ -228,10 +231,48 @@ def serve(
         route = {**route, "name": label, "prompt_name": prompt.name}
         cache.set_entry(f"{base}:label:{label}", route, CACHE_SECONDS)
     number = _pick_arm(route, seed)
-    return _cached(
+    served = _cached(
         f"{built}:v{number}:{label}",
         lambda: _serve_number(principal, name, number, label, resolve),
     )
+    return _through(served, route)
+
+
+def serve_remembered(
+    principal: Principal,
+    name: str,
+    *,
+    label: str | None,
+    version: int | None,
+    seed: str | None,
+    generation: int,
+) -> ServedVersion | None:
+    """serve() (snippets resolved) from this process's memory alone: no database, no shared
+    cache, so the event loop may call it. None when anything it needs isn't remembered (the
+    caller then calls serve() on a thread, which remembers it for next time)."""
+    if version is None and label is None:
+        label = PRODUCTION
+    base, built = _entry_keys(principal, name, generation, True)
+    if version is not None:
+        return cache.get_local(f"{built}:v{version}")
+    route = cache.get_local(f"{base}:label:{label}")
+    if route is None:
+        return None
+    served = cache.get_local(f"{built}:v{_pick_arm(route, seed)}:{label}")
+    return None if served is None else _through(served, route)
+
+
+def _entry_keys(principal: Principal, name: str, generation: int, resolve: bool):
+    """The cache keys of a name's label routes (base) and built versions (built)."""
+    name_key = hashlib.sha256(name.encode()).hexdigest()[:32]
+    base = f"serve:{principal.workspace.pk}:{generation}:{name_key}"
+    built = f"{base}:{_reader_key(principal)}:1" if resolve else f"{base}:0"
+    return base, built
+
+
+def _through(served: ServedVersion, route: dict) -> ServedVersion:
+    """The version as served through this label route (marked when the label splits)."""
+    return replace(served, ab_split=True) if route.get("split_number") else served
 
 
 def _serve_number(principal, name, number, label, resolve) -> ServedVersion:

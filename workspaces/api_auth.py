@@ -4,6 +4,7 @@ Accepted: HTTP Basic `pk-...:sk-...` (what Langfuse's SDK sends), `Authorization
 or `x-api-key: sk-...`. Sessions never authenticate the API.
 """
 
+import asyncio
 import base64
 import binascii
 import hmac
@@ -14,6 +15,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .async_db import in_thread
 from .models import ApiKey, Membership, hash_token
 from .principal import Principal
 from .process_cache import ProcessCache
@@ -77,13 +79,35 @@ def principal_from_request(request: HttpRequest) -> Principal | None:
             return None
         _authenticated.set(secret_hash, found, AUTH_CACHE_SECONDS)
     api_key, role = found
-    if public is not None and not hmac.compare_digest(public, api_key.public_key):
-        return None
     now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+    if _last_use_due(api_key, now):
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
         _authenticated.set(secret_hash, (api_key, role), AUTH_CACHE_SECONDS)
+    return _principal(found, public)
+
+
+async def aprincipal_from_request(request: HttpRequest) -> Principal | None:
+    """principal_from_request() for async views: a key this process remembers, whose last use
+    is recent enough, costs neither a thread nor a query; anything else is looked up on a
+    thread."""
+    public, secret = _credentials(request)
+    if not secret:
+        return None
+    found = _authenticated.get(hash_token(secret))
+    if found is None or _last_use_due(found[0], timezone.now()):
+        return await in_thread(principal_from_request, request)
+    return _principal(found, public)
+
+
+def _last_use_due(api_key: ApiKey, now) -> bool:
+    return api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION
+
+
+def _principal(found: tuple[ApiKey, str], public: str | None) -> Principal | None:
+    api_key, role = found
+    if public is not None and not hmac.compare_digest(public, api_key.public_key):
+        return None
     return Principal(workspace=api_key.workspace, role=role, api_key=api_key)
 
 
@@ -119,13 +143,34 @@ def forget_creator_keys_on_user_delete(sender, instance, **kwargs) -> None:
 
 
 class ApiKeyAuth:
-    """django-ninja auth callable: request.auth becomes the acting Principal."""
+    """django-ninja auth callable: request.auth becomes the acting Principal.
+
+    Async operations (the completions API) get a coroutine, which ninja awaits: the key is
+    then checked as aprincipal_from_request() checks it, without a thread holding a database
+    connection for a stream's whole length. Synchronous operations get the principal."""
 
     openapi_type = "http"
     openapi_scheme = "bearer"
+    is_async = True  # ninja: "await what I return when it is a coroutine"
 
-    def __call__(self, request: HttpRequest) -> Principal | None:
-        principal = principal_from_request(request)
+    def __call__(self, request: HttpRequest):
+        if _event_loop_running():
+            return self._acall(request)
+        return self._remember(request, principal_from_request(request))
+
+    async def _acall(self, request: HttpRequest) -> Principal | None:
+        return self._remember(request, await aprincipal_from_request(request))
+
+    @staticmethod
+    def _remember(request: HttpRequest, principal: Principal | None) -> Principal | None:
         if principal is not None:
             request.principal = principal
         return principal
+
+
+def _event_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True

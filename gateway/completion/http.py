@@ -12,12 +12,14 @@ import json
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
+from workspaces.async_db import released_first
+
 from . import clients
 from .service import CompletionCall
 
 
 class RecordedResponse(HttpResponse):
-    """A JSON answer; closing it (after it was sent) writes the call's row."""
+    """A JSON answer; closing it (after it was sent) records the call's row."""
 
     def __init__(self, payload: dict, *, call: CompletionCall | None, status: int = 200):
         super().__init__(
@@ -32,14 +34,14 @@ class RecordedResponse(HttpResponse):
         # connection this write uses (written after, it would stay open in this thread).
         try:
             if self.call is not None:
-                self.call.write_row()
+                self.call.record()
         finally:
             super().close()
 
 
 class RecordedStream(StreamingHttpResponse):
     """A server-sent event stream; closing it (after the last byte, or when the client went
-    away) writes the call's row."""
+    away) records the call's row."""
 
     def __init__(self, content, *, call: CompletionCall):
         super().__init__(content, content_type="text/event-stream; charset=utf-8")
@@ -50,7 +52,7 @@ class RecordedStream(StreamingHttpResponse):
 
     def close(self) -> None:
         try:
-            self.call.write_row()
+            self.call.record()
         finally:
             super().close()
 
@@ -61,7 +63,7 @@ def served_by_asgi(request: HttpRequest) -> bool:
 
 async def stream_response(request: HttpRequest, events, call: CompletionCall) -> RecordedStream:
     if served_by_asgi(request):
-        return RecordedStream(events, call=call)
+        return RecordedStream(released_first(events), call=call)
     chunks = [chunk async for chunk in events]
     await finish_wsgi(request)
     return RecordedStream(iter(chunks), call=call)

@@ -1,19 +1,23 @@
 """Turning a request into a plan: the prompt rendered, the model and its fallbacks resolved,
-the parameters merged. Synchronous (database and cache reads): the async service runs it in
-one thread hop before it calls any provider.
+the parameters merged. The async service calls aplan(): on a warm process the plan comes from
+memory on the event loop itself (the served prompt and the workspace's model directory are
+remembered under their generations); otherwise build_plan() reads the database on a thread.
 """
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from promptregistry import cache as registry_cache
 from promptregistry import serving, templating
 from promptregistry.models import LATEST, PRODUCTION, Prompt
-from workspaces import access
+from promptregistry.templating.formats import TemplateFormat
+from workspaces import access, generations
+from workspaces.async_db import in_thread
 from workspaces.models import LABEL_PATTERN
 
-from ..models import GatewaySettings, ModelAlias, Provider, ProviderKeyUnreadable, ProviderModel
+from ..models import Provider, ProviderKeyUnreadable, ProviderModel
 from ..url_safety import literal_address_refused
-from . import errors, parsing
+from . import directory, errors, parsing
 from .request import ANTHROPIC_PARAMS, OPENAI_PARAMS, TOOL_PARAMS, CompletionRequest
 
 MAX_FALLBACKS = 3
@@ -51,13 +55,58 @@ class Plan:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-def build_plan(request: CompletionRequest) -> Plan:
+# The generations a plan rests on (workspaces/generations.py): the prompts', the models'.
+SUBJECTS = [registry_cache.SUBJECT, directory.SUBJECT]
+
+
+async def aplan(request: CompletionRequest) -> Plan:
+    """build_plan() for the event loop: from this process's memory when the workspace's
+    prompts and models are remembered at their current generations (one Redis round trip, no
+    thread, no database), else build_plan() on a thread, which remembers them for next time."""
+    found = await generations.acurrent(SUBJECTS, request.principal.workspace.pk)
+    plan = plan_from_memory(request, found) if found else None
+    if plan is None:
+        plan = await in_thread(build_plan, request, found)
+    return plan
+
+
+def build_plan(request: CompletionRequest, found: list[int] | None = None) -> Plan:
     """Raises errors.GatewayError saying what is wrong (unknown prompt or model, missing
-    variables, provider without a key...)."""
-    principal = request.principal
-    served, split = None, False
+    variables, provider without a key...). `found`: the generations, when already read."""
+    workspace = request.principal.workspace
+    registry_generation, gateway_generation = found or generations.current(SUBJECTS, workspace.pk)
+    served = _serve(request, registry_generation) if request.prompt_name else None
+    return _assemble(request, served, directory.for_workspace(workspace, gateway_generation))
+
+
+def plan_from_memory(request: CompletionRequest, found: list[int]) -> Plan | None:
+    """The plan from this process's memory alone, or None when something isn't there (or the
+    prompt is Jinja2, whose rendering runs on a thread under its time limit)."""
+    registry_generation, gateway_generation = found
+    models = directory.remembered(request.principal.workspace.pk, gateway_generation)
+    if models is None:
+        return None
+    served = None
     if request.prompt_name:
-        served, split = _serve(request)
+        _check_ask(request)
+        served = serving.serve_remembered(
+            request.principal,
+            request.prompt_name,
+            label=request.prompt_label,
+            version=request.prompt_version,
+            seed=_seed(request),
+            generation=registry_generation,
+        )
+        if served is None or served.template_format == TemplateFormat.JINJA2:
+            return None
+        _check_served(request, served)
+    return _assemble(request, served, models)
+
+
+def _assemble(
+    request: CompletionRequest, served: serving.ServedVersion | None, models: directory.Directory
+) -> Plan:
+    if served is not None:
         messages = _render(served, request)
         config = served.config or {}
     else:
@@ -75,28 +124,29 @@ def build_plan(request: CompletionRequest) -> Plan:
                 "Name a model: the request has none and the prompt's config doesn't name one.",
                 "model",
             )
-    primary, alias_fallbacks = _resolve(principal.workspace, requested)
+    primary, alias_fallbacks = _resolve(models, requested)
     fallback_names = request.fallbacks
     if fallback_names is None:
         configured = config.get("fallbacks")
         fallback_names = configured if isinstance(configured, list) else None
     if fallback_names is None:
         fallback_names = alias_fallbacks
-    models = [primary]
+    chosen = [primary]
     for name in fallback_names[:MAX_FALLBACKS]:
         if not isinstance(name, str) or not name.strip():
             raise errors.invalid("fallbacks must be a list of model names.", "fallbacks")
-        model, _ = _resolve(principal.workspace, name.strip())
-        if all(model.pk != m.pk for m in models):
-            models.append(model)
+        model, _ = _resolve(models, name.strip())
+        if all(model.pk != m.pk for m in chosen):
+            chosen.append(model)
     prompt_params = _prompt_params(config)
-    targets = [_target(model, prompt_params, request.params) for model in models]
-    settings = GatewaySettings.for_workspace(principal.workspace)
+    targets = [_target(models, model, prompt_params, request.params) for model in chosen]
+    # Only a call through a label (not a pinned version) can land on an A/B arm.
+    split = served is not None and request.prompt_version is None and served.ab_split
     return Plan(
         targets=targets,
         messages=messages,
         requested_model=requested,
-        store_content=settings.store_content,
+        store_content=models.store_content,
         served=served,
         served_label=(served.served_label or "") if served else "",
         ab_split=split,
@@ -104,40 +154,47 @@ def build_plan(request: CompletionRequest) -> Plan:
     )
 
 
-def _serve(request: CompletionRequest) -> tuple[serving.ServedVersion, bool]:
+def _seed(request: CompletionRequest) -> str | None:
+    return request.session_id or request.user_ref or None
+
+
+def _check_ask(request: CompletionRequest) -> None:
     name, label, version = request.prompt_name, request.prompt_label, request.prompt_version
     if label is not None and version is not None:
         raise errors.invalid("Ask for prompt_label or prompt_version, not both.", "prompt_label")
     if label is not None and label != LATEST and not LABEL_PATTERN.fullmatch(label):
         raise errors.prompt_not_found(f"No version of “{name}” has the label “{label}”.")
-    seed = request.session_id or request.user_ref or None
+
+
+def _check_served(request: CompletionRequest, served: serving.ServedVersion) -> None:
+    if not access.may_see_with_roles(request.principal, served.required_view_roles):
+        missing = serving.not_found(
+            request.prompt_name,
+            label=request.prompt_label or PRODUCTION,
+            version=request.prompt_version,
+        )
+        raise errors.prompt_not_found(str(missing))
+    if served.kind != Prompt.Kind.PROMPT:
+        raise errors.prompt_not_found(f"“{request.prompt_name}” is a snippet, not a prompt.")
+
+
+def _serve(request: CompletionRequest, generation: int) -> serving.ServedVersion:
+    _check_ask(request)
     try:
-        served = serving.serve(request.principal, name, label=label, version=version, seed=seed)
+        served = serving.serve(
+            request.principal,
+            request.prompt_name,
+            label=request.prompt_label,
+            version=request.prompt_version,
+            seed=_seed(request),
+            generation=generation,
+        )
     except serving.PromptNotFound as error:
         raise errors.prompt_not_found(str(error)) from error
     except templating.TemplateError as error:  # a snippet reference that can't be resolved
         raise errors.GatewayError(422, "template_error", str(error), "prompt_id") from error
-    if not access.may_see_with_roles(request.principal, served.required_view_roles):
-        missing = serving.not_found(name, label=label or PRODUCTION, version=version)
-        raise errors.prompt_not_found(str(missing))
-    if served.kind != Prompt.Kind.PROMPT:
-        raise errors.prompt_not_found(f"“{name}” is a snippet, not a prompt.")
-    split = version is None and _label_splits(served)
-    return served, split
-
-
-def _label_splits(served: serving.ServedVersion) -> bool:
-    """Whether the label served splits traffic (A/B): the row marks its arm."""
-    from promptregistry.models import Label
-
-    if not served.served_label:
-        return False
-    label = (
-        Label.objects.filter(prompt_id=served.prompt_id, name=served.served_label)
-        .only("split_version_id", "split_percent")
-        .first()
-    )
-    return label is not None and label.has_split
+    _check_served(request, served)
+    return served
 
 
 def _render(served: serving.ServedVersion, request: CompletionRequest) -> list[dict]:
@@ -172,23 +229,12 @@ def _render(served: serving.ServedVersion, request: CompletionRequest) -> list[d
     return rendered
 
 
-def _resolve(workspace, name: str) -> tuple[ProviderModel, list]:
+def _resolve(models: directory.Directory, name: str) -> tuple[ProviderModel, list]:
     """A model by its name or an alias; (model, the alias's fallbacks)."""
-    model = (
-        ProviderModel.objects.select_related("provider")
-        .filter(workspace=workspace, name=name, is_active=True)
-        .first()
-    )
-    if model is not None:
-        return model, []
-    alias = (
-        ModelAlias.objects.select_related("model__provider")
-        .filter(workspace=workspace, name=name, model__is_active=True)
-        .first()
-    )
-    if alias is None:
+    found = models.resolve(name)
+    if found is None:
         raise errors.model_not_found(name)
-    return alias.model, list(alias.fallbacks or [])
+    return found
 
 
 def _prompt_params(config: dict) -> dict:
@@ -205,10 +251,12 @@ def _prompt_params(config: dict) -> dict:
     return params
 
 
-def _target(model: ProviderModel, prompt_params: dict, call_params: dict) -> Target:
+def _target(
+    models: directory.Directory, model: ProviderModel, prompt_params: dict, call_params: dict
+) -> Target:
     provider = model.provider
     try:
-        api_key = provider.api_key()
+        api_key = models.api_key(provider)
     except ProviderKeyUnreadable as error:
         raise errors.GatewayError(400, "provider_key_missing", str(error), "model") from error
     if not api_key:

@@ -5,7 +5,7 @@
                                      # or the whole answer; GatewayError if nothing came
     async for event in call.events():  # Delta(text)... [ToolCalls(calls)] Finish(reason, tokens)
         ...
-    call.write_row()                 # exactly once, after the response was sent
+    call.record()                    # exactly once, after the response was sent
 
 start() renders the prompt and resolves the model (one thread hop), then tries the model and
 its fallbacks: each with retries on rate limits, server errors and lost connections
@@ -14,8 +14,9 @@ Fallbacks are only tried before the first text reaches the caller. If the caller
 (the task is cancelled, or the event iterator is closed), the upstream response is closed
 (the provider sees the connection drop) and the row says "cancelled".
 
-Views write the row when Django closes the response (after its last byte); callers without a
-response (evaluations) use complete(), which writes it before returning.
+Views record the row when Django closes the response (after its last byte; recorder.py writes
+it within a moment, in a batch); callers without a response (evaluations) use complete(), which
+writes it before returning.
 """
 
 import asyncio
@@ -32,9 +33,9 @@ from django.utils import timezone
 
 from ..models import Completion, GatewaySettings
 from ..redaction import stored_content
-from . import upstream
+from . import recorder, upstream
 from .errors import GatewayError
-from .plan import Plan, Target, build_plan
+from .plan import Plan, Target, aplan
 from .request import CompletionRequest
 from .upstream import Delta, Finish, ToolCalls, UpstreamFailure
 
@@ -105,7 +106,7 @@ class CompletionCall:
 
     async def start(self) -> None:
         try:
-            self.plan = await sync_to_async(build_plan)(self.request)
+            self.plan = await aplan(self.request)
             await self._open()
         except GatewayError as error:
             self._failed(error.code, error.message)
@@ -283,6 +284,20 @@ class CompletionCall:
         except Exception:
             logger.exception("Could not record completion %s", self.public_id)
             return None
+
+    def record(self) -> None:
+        """The row of a call whose response was sent: handed to this process's recorder, which
+        writes rows in batches (recorder.py), or written at once when none runs. Idempotent;
+        never raises."""
+        if self._written:
+            return
+        self._written = True
+        try:
+            row = self._row()
+        except Exception:
+            logger.exception("Could not record completion %s", self.public_id)
+            return
+        recorder.submit(row)
 
     async def awrite_row(self) -> Completion | None:
         return await sync_to_async(self.write_row)()

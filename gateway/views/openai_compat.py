@@ -8,12 +8,12 @@ Any role may run completions (viewers included: running a prompt changes nothing
 
 import time
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from workspaces.api_auth import principal_from_request
+from config.machine_api import machine_api
+from workspaces.api_auth import aprincipal_from_request, principal_from_request
 
 from ..completion import (
     CompletionCall,
@@ -64,11 +64,12 @@ def chat_request(principal, body: dict) -> CompletionRequest:
     )
 
 
+@machine_api
 @csrf_exempt
 @require_POST
 async def chat_completions(request: HttpRequest):
     started = time.monotonic()
-    principal = await sync_to_async(principal_from_request)(request)
+    principal = await aprincipal_from_request(request)
     if principal is None:
         return openai_error(UNAUTHENTICATED)
     try:

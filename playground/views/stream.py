@@ -15,7 +15,6 @@ Django closes the response. A cell streams once: opening it again replays its re
 
 import json
 
-from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_required
 from django.http import StreamingHttpResponse
 from django.views.decorators.http import require_GET
@@ -24,6 +23,7 @@ from gateway.completion import CompletionCall, Delta, GatewayError, ToolCalls
 from gateway.completion.http import RecordedStream, finish_wsgi, served_by_asgi
 from gateway.templatetags.gateway_ui import tool_arguments
 from workspaces import access
+from workspaces.async_db import in_thread, released_first
 from workspaces.principal import WorkspaceRequest
 from workspaces.roles import Action
 
@@ -44,6 +44,7 @@ class CellStream(RecordedStream):
 
     def close(self) -> None:
         try:
+            self.call.write_row()  # at once, not batched: the cell refers to it
             super().close()
         finally:
             services.cell_finish(cell_id=self.cell_id, call=self.call)
@@ -112,12 +113,12 @@ def _replay(cell: Cell) -> StreamingHttpResponse:
 @login_required
 @require_GET
 async def cell_stream(request: WorkspaceRequest, slug: str, session_id: int, cell_id: int):
-    completion_request, cell = await sync_to_async(_prepare)(request, slug, session_id, cell_id)
+    completion_request, cell = await in_thread(_prepare, request, slug, session_id, cell_id)
     if completion_request is None:
         return _replay(cell)
     call = CompletionCall(completion_request)
     if served_by_asgi(request):
-        return CellStream(_events(call), call=call, cell_id=cell.pk)
+        return CellStream(released_first(_events(call)), call=call, cell_id=cell.pk)
     # Under WSGI (test client, live_server) the loop ends with the view: read it whole here.
     chunks = [chunk async for chunk in _events(call)]
     await finish_wsgi(request)

@@ -24,7 +24,7 @@ TICKET = {"company": "Acme", "ticket": "My invoice is wrong"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, fake_llm_server):
+def server_env(tmp_path_factory, fake_llm_server):
     var = tmp_path_factory.mktemp("var")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     env |= {
@@ -40,17 +40,26 @@ def server(tmp_path_factory, fake_llm_server):
     _public, secret = _manage(
         env, "create_api_key", "--workspace", "demo", "--name", "gw", "--role", "viewer"
     ).split()
+    return env, secret, var / "promptops.sqlite3"
+
+
+@pytest.fixture(scope="module")
+def server(server_env):
+    env, secret, database = server_env
     base, process = _start(env, workers=1)
-    yield base, secret, var / "promptops.sqlite3"
+    yield base, secret, database
     _stop(process)
 
 
-def rows(database: Path) -> list[dict]:
+def rows(database: Path, user: str) -> list[dict]:
+    """The logged calls made for this `user` (each test its own: the server writes rows in
+    batches, so an earlier test's rows may land while a later one runs)."""
     with sqlite3.connect(database) as connection:
         connection.row_factory = sqlite3.Row
         found = connection.execute(
             "SELECT status, error_type, output_text, stream, prompt_name, model_name"
-            " FROM gateway_completion ORDER BY id"
+            " FROM gateway_completion WHERE user_ref = ? ORDER BY id",
+            [user],
         ).fetchall()
     return [dict(row) for row in found]
 
@@ -65,23 +74,23 @@ def wait_for(condition, seconds: float = 10.0):
     return condition()
 
 
-def body(stream: bool = True) -> dict:
+def body(stream: bool = True, user: str = "") -> dict:
     return {
         "model": "prompt",  # the demo prompt's config names local-demo
         "prompt_id": "support/triage",
         "prompt_variables": TICKET,
         "stream": stream,
+        "user": user,
     }
 
 
 def test_curl_gets_the_stream_piece_by_piece(server, fake_llm):
     base, secret, database = server
-    before = len(rows(database))
     fake_llm.fail_next("slow", delay=0, chunk_delay=0.15)
     command = [
         "curl", "-sN", f"{base}/v1/chat/completions",
         "-H", f"Authorization: Bearer {secret}", "-H", "Content-Type: application/json",
-        "-d", json.dumps(body()),
+        "-d", json.dumps(body(user="curl")),
     ]  # fmt: skip
     arrivals, lines = [], []
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as curl:
@@ -96,7 +105,8 @@ def test_curl_gets_the_stream_piece_by_piece(server, fake_llm):
     assert text == 'Local demo model reply to: "My invoice is wrong" (4 words).'
     # Relayed as the provider sent them (0.15 s apart), not buffered until the end.
     assert arrivals[-1] - arrivals[1] > 1.0
-    written = wait_for(lambda: rows(database)[before:])
+    written = wait_for(lambda: rows(database, "curl"))
+    assert len(written) == 1
     assert written[0]["status"] == "ok" and written[0]["prompt_name"] == "support/triage"
 
 
@@ -117,13 +127,12 @@ def test_the_openai_sdk_streams_through_the_real_server(server):
 
 def test_a_client_hanging_up_mid_stream_cancels_upstream_and_is_logged_cancelled(server, fake_llm):
     base, secret, database = server
-    before = len(rows(database))
     fake_llm.fail_next("slow", delay=0, chunk_delay=0.3)
 
     with httpx.stream(
         "POST",
         f"{base}/v1/chat/completions",
-        json=body(),
+        json=body(user="hung-up"),
         headers={"Authorization": f"Bearer {secret}"},
         timeout=10,
     ) as response:
@@ -136,7 +145,7 @@ def test_a_client_hanging_up_mid_stream_cancels_upstream_and_is_logged_cancelled
                 break  # leaving the block closes the connection mid-stream
 
     assert wait_for(lambda: fake_llm.cancelled), "the provider never saw the call cancelled"
-    written = wait_for(lambda: rows(database)[before:])
+    written = wait_for(lambda: rows(database, "hung-up"))
     assert len(written) == 1
     assert written[0]["status"] == "cancelled" and written[0]["error_type"] == "client_disconnected"
     assert written[0]["stream"] == 1
@@ -144,19 +153,18 @@ def test_a_client_hanging_up_mid_stream_cancels_upstream_and_is_logged_cancelled
 
 def test_a_client_giving_up_before_the_first_token_cancels_upstream_and_is_logged(server, fake_llm):
     base, secret, database = server
-    before = len(rows(database))
     fake_llm.fail_next("hang")
 
     with pytest.raises(httpx.ReadTimeout):
         httpx.post(
             f"{base}/v1/chat/completions",
-            json=body(),
+            json=body(user="gave-up"),
             headers={"Authorization": f"Bearer {secret}"},
             timeout=1,
         )
 
     assert wait_for(lambda: fake_llm.cancelled), "the provider never saw the call cancelled"
-    written = wait_for(lambda: rows(database)[before:])
+    written = wait_for(lambda: rows(database, "gave-up"))
     assert len(written) == 1 and written[0]["status"] == "cancelled"
 
 
@@ -173,3 +181,20 @@ def test_a_provider_failure_before_the_stream_is_a_status_not_a_broken_stream(se
 
     assert response.status_code == 502
     assert response.json()["error"]["code"] == "provider_error"
+
+
+def test_rows_not_yet_written_are_written_when_the_server_stops(server_env):
+    """The server writes rows in batches, a moment after each response: stopping it (SIGTERM,
+    as a deploy does) right after a burst of calls still leaves every call logged."""
+    env, secret, database = server_env
+    base, process = _start(env, workers=1)
+    try:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {secret}"}) as client:
+            for _ in range(20):
+                answer = client.post("/v1/chat/completions", json=body(False, "burst"), timeout=10)
+                assert answer.status_code == 200
+    finally:
+        _stop(process)
+
+    assert process.returncode is not None
+    assert len(rows(database, "burst")) == 20

@@ -1,0 +1,150 @@
+"""Completion rows of the HTTP APIs, written off the request path and in batches.
+
+Inserting each call's row on its own (an INSERT through the ORM, a pooled connection checked
+out and back) cost a web process about as much as the rest of the call. So when the web server
+runs (config/asgi.py starts the recorder), a response that closes hands its finished row to
+this process's recorder, whose one thread inserts whatever has gathered every FLUSH_SECONDS
+(or FLUSH_ROWS at a time) with one bulk INSERT.
+
+A row reaches the database within about FLUSH_SECONDS of its response. A clean shutdown writes
+what is pending (the server's lifespan shutdown, and atexit); a process killed outright loses
+at most those seconds of rows. A batch the database refuses is retried row by row, so one bad
+row costs only itself (logged). Without a started recorder (tests, management commands,
+Celery workers) rows are written at once, as CompletionCall.write_row does.
+"""
+
+import atexit
+import logging
+import queue
+import threading
+import time
+
+from workspaces.async_db import release_connections
+
+from ..models import Completion
+
+logger = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.2
+FLUSH_ROWS = 500
+
+_pending: "queue.SimpleQueue[Completion | None]" = queue.SimpleQueue()
+_thread: threading.Thread | None = None
+_lock = threading.Lock()
+_idle = threading.Condition()
+_unwritten = 0  # rows submitted and not yet written (or given up on)
+
+
+def started() -> bool:
+    return _thread is not None and _thread.is_alive()
+
+
+def start() -> None:
+    """Start this process's recorder (idempotent)."""
+    global _thread
+    with _lock:
+        if started():
+            return
+        _thread = threading.Thread(target=_run, name="completion-recorder", daemon=True)
+        _thread.start()
+        atexit.register(stop)
+
+
+def submit(row: Completion) -> None:
+    """Queue a finished row; written at once when no recorder runs in this process."""
+    global _unwritten
+    if not started():
+        _write([row])
+        return
+    with _idle:
+        _unwritten += 1
+    _pending.put(row)
+
+
+def flush(timeout: float = 10.0) -> bool:
+    """Wait until every row submitted so far is written; False if that took too long."""
+    deadline = time.monotonic() + timeout
+    with _idle:
+        while _unwritten:
+            left = deadline - time.monotonic()
+            if left <= 0 or not started():
+                return not _unwritten
+            _idle.wait(left)
+    return True
+
+
+def stop() -> None:
+    """Write what is pending and stop the thread (server shutdown, atexit)."""
+    global _thread
+    with _lock:
+        thread, _thread = _thread, None
+    if thread is not None and thread.is_alive():
+        _pending.put(None)
+        thread.join(timeout=10)
+
+
+def _run() -> None:
+    running = True
+    while running:
+        row = _pending.get()
+        batch, running = _gather(row)
+        if batch:
+            try:
+                _write(batch)
+            finally:
+                release_connections()  # back to the pool until the next batch
+                _done(len(batch))
+
+
+def _gather(first: Completion | None) -> tuple[list[Completion], bool]:
+    """The rows that arrive within FLUSH_SECONDS of the first (None: stop after these)."""
+    if first is None:
+        return _drain([]), False
+    batch = [first]
+    deadline = time.monotonic() + FLUSH_SECONDS
+    while len(batch) < FLUSH_ROWS:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        try:
+            row = _pending.get(timeout=left)
+        except queue.Empty:
+            break
+        if row is None:
+            return _drain(batch), False
+        batch.append(row)
+    return batch, True
+
+
+def _drain(batch: list[Completion]) -> list[Completion]:
+    while True:
+        try:
+            row = _pending.get_nowait()
+        except queue.Empty:
+            return batch
+        if row is not None:
+            batch.append(row)
+
+
+def _done(count: int) -> None:
+    global _unwritten
+    with _idle:
+        _unwritten = max(0, _unwritten - count)
+        if not _unwritten:
+            _idle.notify_all()
+
+
+def _write(rows: list[Completion]) -> None:
+    """Never raises: the answers were sent already."""
+    try:
+        Completion.objects.bulk_create(rows, batch_size=FLUSH_ROWS)
+        return
+    except Exception:  # noqa: BLE001 - one refused row must not lose the batch
+        if len(rows) == 1:
+            logger.exception("Could not record completion %s", rows[0].public_id)
+            return
+    for row in rows:
+        try:
+            row.save(force_insert=True)
+        except Exception:  # noqa: BLE001
+            logger.exception("Could not record completion %s", row.public_id)
