@@ -242,7 +242,17 @@ class EvaluationResult(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "item"], name="evaluation_result_unique_item"),
         ]
-        indexes = [models.Index(fields=["run", "position"], name="evalresult_run_position")]
+        indexes = [
+            models.Index(fields=["run", "position"], name="evalresult_run_position"),
+            # Every finished item counts its run's pending results under the run's row lock
+            # (services/runs.py: _refill): this keeps that count as small as the concurrency
+            # instead of a scan of every result the run has so far.
+            models.Index(
+                fields=["run"],
+                condition=models.Q(status="pending"),
+                name="evalresult_run_pending",
+            ),
+        ]
         ordering = ["position"]
 
     def __str__(self) -> str:

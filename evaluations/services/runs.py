@@ -27,7 +27,6 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import async_to_sync
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -35,6 +34,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from gateway.completion import CompletionRequest, GatewayError, complete
+from gateway.completion.background_loop import call
 from gateway.models import Completion
 from promptregistry.models import Label, PromptVersion
 from promptregistry.selectors import prompt_for
@@ -140,54 +140,70 @@ def evaluation_run_start(
         target=run,
         data={"dataset": locked.name, "version": number, "model": run.model},
     )
-    _refill(run.pk)
+    _refill(EvaluationRun.objects.select_for_update().get(pk=run.pk))
     run.refresh_from_db()
     return run
 
 
-def _refill(run_id: int) -> None:
-    """Hand out items up to the run's concurrency, or complete it. Inside a transaction."""
-    run = EvaluationRun.objects.select_for_update().get(pk=run_id)
-    if not run.is_active:
-        return
-    pending = EvaluationResult.objects.filter(run=run, status=EvaluationResult.Status.PENDING)
-    in_flight = pending.count()
-    slots = run.concurrency - in_flight
-    items = []
-    if slots > 0:
-        items = list(
-            DatasetItem.objects.filter(
-                dataset_id=run.dataset_id,
-                position__gt=run.cursor_position,
-                position__lte=run.last_position,
-            )
-            .order_by("position")
-            .only("id", "position")[:slots]
-        )
+def _refill(
+    run: EvaluationRun, *, counters: dict[str, Any] | None = None, finished: int = 0
+) -> None:
+    """Hand out items up to the run's concurrency, or complete it, adding `counters` (the
+    finished item's F() increments; `finished` items of them) in the same UPDATE of the run.
+
+    The caller's transaction holds the run's row lock (select_for_update): every finished item
+    of every worker passes here one at a time, so it is a few statements and nothing else
+    (B5's throughput is bounded by how long this lock is held)."""
+    updates: dict[str, Any] = dict(counters or {})
+    # Handed out and not finished, from the counters just read under the lock (a COUNT of the
+    # pending results would be one more statement under it). Never fewer than the pending
+    # results: one deleted with its dataset item only leaves its slot unused until the run
+    # runs dry, when the real count below is taken.
+    in_flight = run.dispatched_count - run.done_count - run.failed_count - finished
+    items = _next_items(run, run.concurrency - in_flight)
+    if not items and run.is_active:
+        pending = EvaluationResult.objects.filter(run=run, status=EvaluationResult.Status.PENDING)
+        if not pending.exists():
+            items = _next_items(run, run.concurrency)
+            if not items:
+                updates["status"] = EvaluationRun.Status.COMPLETED
+                updates["finished_at"] = timezone.now()
+                # Items deleted from the dataset during the run are not counted.
+                updates["total_items"] = run.done_count + run.failed_count + finished
     if items:
         now = timezone.now()
-        EvaluationResult.objects.bulk_create(
+        # The cursor only moves forward under the lock, so no result exists for these items;
+        # if one did, the upsert leaves it be and its task finds it not pending. It returns
+        # the ids (RETURNING) where ignore_conflicts would need another query.
+        results = EvaluationResult.objects.bulk_create(
             [
                 EvaluationResult(run=run, item_id=item.id, position=item.position, created_at=now)
                 for item in items
             ],
-            ignore_conflicts=True,
+            update_conflicts=True,
+            unique_fields=["run", "item"],
+            update_fields=["position"],
         )
-        run.cursor_position = items[-1].position
-        run.dispatched_count = F("dispatched_count") + len(items)
-        run.save(update_fields=["cursor_position", "dispatched_count"])
-        ids = list(
-            EvaluationResult.objects.filter(
-                run=run, item_id__in=[item.id for item in items], status="pending"
-            ).values_list("id", flat=True)
+        updates["cursor_position"] = items[-1].position
+        updates["dispatched_count"] = F("dispatched_count") + len(items)
+        _enqueue([result.pk for result in results])
+    if updates:
+        EvaluationRun.objects.filter(pk=run.pk).update(**updates)
+
+
+def _next_items(run: EvaluationRun, slots: int) -> list[DatasetItem]:
+    """Up to `slots` items after the run's cursor (none once the run stopped)."""
+    if slots <= 0 or not run.is_active:
+        return []
+    return list(
+        DatasetItem.objects.filter(
+            dataset_id=run.dataset_id,
+            position__gt=run.cursor_position,
+            position__lte=run.last_position,
         )
-        _enqueue(ids)
-    elif in_flight == 0:
-        run.status = EvaluationRun.Status.COMPLETED
-        run.finished_at = timezone.now()
-        # Items deleted from the dataset during the run are not counted.
-        run.total_items = run.done_count + run.failed_count
-        run.save(update_fields=["status", "finished_at", "total_items"])
+        .order_by("position")
+        .only("id", "position")[:slots]
+    )
 
 
 def run_principal(run: EvaluationRun) -> Principal | None:
@@ -206,19 +222,20 @@ def run_principal(run: EvaluationRun) -> Principal | None:
 
 
 def _claim(result_id: int) -> EvaluationResult | None:
-    """Count one more delivery of the item; None when there is nothing to do."""
-    with transaction.atomic():
-        result = (
-            EvaluationResult.objects.select_for_update()
-            .filter(pk=result_id, status=EvaluationResult.Status.PENDING)
-            .first()
+    """Count one more delivery of the item; None when there is nothing to do. Two statements,
+    no transaction: the UPDATE is the claim, then the result with its run and item."""
+    claimed = EvaluationResult.objects.filter(
+        pk=result_id, status=EvaluationResult.Status.PENDING
+    ).update(attempts=F("attempts") + 1, claimed_at=timezone.now())
+    if not claimed:
+        return None
+    return (
+        EvaluationResult.objects.select_related(
+            "item", "run__workspace", "run__created_by_key__workspace"
         )
-        if result is None:
-            return None
-        result.attempts += 1
-        result.claimed_at = timezone.now()
-        result.save(update_fields=["attempts", "claimed_at"])
-    return result
+        .filter(pk=result_id)
+        .first()
+    )
 
 
 def resume_stalled(now=None) -> int:
@@ -258,7 +275,7 @@ def _judge_for(principal: Principal, run: EvaluationRun):
             params={"temperature": 0},
             metadata={"evaluation_run": str(run.public_id), "role": "judge"},
         )
-        return async_to_sync(complete)(request).text
+        return call(complete, request).text
 
     return judge
 
@@ -281,10 +298,9 @@ def evaluation_item_process(result_id: int, *, worker: str = "") -> str:
     result = _claim(result_id)
     if result is None:
         return "skipped"
-    run = EvaluationRun.objects.select_related("workspace", "created_by_key").get(pk=result.run_id)
+    run, item = result.run, result.item
     if not run.is_active:
         return "skipped"
-    item = DatasetItem.objects.get(pk=result.item_id)
     if result.attempts > MAX_ATTEMPTS:
         return _finish(result, worker=worker, error=f"Gave up after {MAX_ATTEMPTS} attempts.")
     principal = run_principal(run)
@@ -301,7 +317,7 @@ def evaluation_item_process(result_id: int, *, worker: str = "") -> str:
         metadata={"evaluation_run": str(run.public_id), "dataset_item": item.position},
     )
     try:
-        answer = async_to_sync(complete)(request)
+        answer = call(complete, request)
     except GatewayError as error:
         return _finish(result, worker=worker, error=f"{error.code}: {error.message}")
     row = Completion.objects.filter(public_id=answer.id).first()
@@ -372,8 +388,7 @@ def _finish(
             counters["score_sum"] = F("score_sum") + (mean or 0)
             if passed:
                 counters["passed_count"] = F("passed_count") + 1
-        EvaluationRun.objects.filter(pk=run.pk).update(**counters)
-        _refill(run.pk)
+        _refill(run, counters=counters, finished=1)
     return status
 
 
