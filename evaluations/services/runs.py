@@ -140,9 +140,27 @@ def evaluation_run_start(
         target=run,
         data={"dataset": locked.name, "version": number, "model": run.model},
     )
-    _refill(EvaluationRun.objects.select_for_update().get(pk=run.pk))
+    _refill(_locked_run(run.pk))
     run.refresh_from_db()
     return run
+
+
+def _locked_run(run_id: int) -> EvaluationRun:
+    """The run's row, locked until the transaction ends, with only what _refill reads."""
+    return (
+        EvaluationRun.objects.select_for_update()
+        .only(
+            "status",
+            "concurrency",
+            "dataset_id",
+            "cursor_position",
+            "last_position",
+            "dispatched_count",
+            "done_count",
+            "failed_count",
+        )
+        .get(pk=run_id)
+    )
 
 
 def _refill(
@@ -357,7 +375,8 @@ def _finish(
     passed = None if failed else all(entry["passed"] for entry in scores.values())
     status = EvaluationResult.Status.FAILED if failed else EvaluationResult.Status.DONE
     with transaction.atomic():
-        run = EvaluationRun.objects.select_for_update().get(pk=result.run_id)
+        # The result first, then the run's row lock (as late as possible: see _refill; cancel
+        # never holds the run's lock while it waits for a result's).
         changed = EvaluationResult.objects.filter(
             pk=result.pk, status=EvaluationResult.Status.PENDING
         ).update(
@@ -375,6 +394,7 @@ def _finish(
         )
         if not changed:
             return "skipped"
+        run = _locked_run(result.run_id)
         counters: dict[str, Any] = {
             "latency_total_ms": F("latency_total_ms") + (latency or 0),
             "cost_total": F("cost_total") + (cost or 0),
@@ -392,17 +412,21 @@ def _finish(
     return status
 
 
-@transaction.atomic
 def evaluation_run_cancel(*, principal: Principal, run: EvaluationRun) -> EvaluationRun:
     """Stop handing out items; results done so far stay, pending ones are dropped (a task
-    already calling the model finds its result gone and writes nothing)."""
+    already calling the model finds its result gone and writes nothing).
+
+    Two transactions, so that cancel never waits for a result's lock while holding the run's
+    (a finishing item locks its result, then the run: _finish): the run is marked cancelled
+    first, after which nothing is handed out, then its pending results are deleted."""
     access.require(principal, Action.EDIT)
-    run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
-    if not run.is_active:
-        raise ValidationError("The run has already finished.")
+    with transaction.atomic():
+        run = EvaluationRun.objects.select_for_update().get(pk=run.pk)
+        if not run.is_active:
+            raise ValidationError("The run has already finished.")
+        run.status = EvaluationRun.Status.CANCELLED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["status", "finished_at"])
+        audit.record(principal=principal, action="evaluation.cancel", target=run)
     EvaluationResult.objects.filter(run=run, status=EvaluationResult.Status.PENDING).delete()
-    run.status = EvaluationRun.Status.CANCELLED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
-    audit.record(principal=principal, action="evaluation.cancel", target=run)
     return run
