@@ -55,6 +55,12 @@ def call[**P, R](function: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs
     If this thread is interrupted while waiting (Celery's soft time limit raises in it), the
     coroutine is cancelled and its clean-up (the completion row says "cancelled") runs here
     before the exception goes on."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        pass
+    else:  # blocking here would stop that loop (async_to_sync refuses the same)
+        raise RuntimeError("call() blocks: from async code, await the coroutine instead.")
     loop = running_loop()
     executor = CurrentThreadExecutor(getattr(AsyncToSync.executors, "current", None))
     started: concurrent.futures.Future[asyncio.Task] = concurrent.futures.Future()

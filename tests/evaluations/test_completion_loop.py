@@ -43,3 +43,11 @@ def test_threads_call_at_once():
     for thread in threads:
         thread.join()
     assert sorted(seen) == list(range(8))
+
+
+def test_async_code_is_told_to_await_instead():
+    async def inside_a_loop():
+        with pytest.raises(RuntimeError, match="await"):
+            call(_where)
+
+    asyncio.run(inside_a_loop())
