@@ -1,6 +1,7 @@
 """The long-lived loop that evaluation tasks call the gateway on (completion/background_loop.py)."""
 
 import asyncio
+import signal
 import threading
 
 import pytest
@@ -51,3 +52,33 @@ def test_async_code_is_told_to_await_instead():
             call(_where)
 
     asyncio.run(inside_a_loop())
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_caller_cancels_the_coroutine_and_runs_its_clean_up():
+    """Celery's soft time limit raises in the waiting thread: the call is cancelled, and its
+    clean-up (the gateway writes the row as cancelled) still runs, in the caller's thread."""
+    cleaned_up_in = []
+
+    async def slow():
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            await sync_to_async(lambda: cleaned_up_in.append(threading.current_thread()))()
+            raise
+
+    def interrupt(_signum, _frame):
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(_Interrupted):
+            call(slow)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert cleaned_up_in == [threading.current_thread()]
