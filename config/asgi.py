@@ -25,6 +25,7 @@ import os
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 
 import django
 
@@ -33,11 +34,13 @@ django.setup(set_prefix=False)
 
 from asgiref.sync import iscoroutinefunction  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.handlers.asgi import ASGIHandler  # noqa: E402
+from django.core import signals  # noqa: E402
+from django.core.exceptions import RequestAborted  # noqa: E402
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix  # noqa: E402
 from django.core.handlers.exception import convert_exception_to_response  # noqa: E402
 from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.http import FileResponse  # noqa: E402
-from django.urls import Resolver404, get_resolver  # noqa: E402
+from django.urls import Resolver404, ResolverMatch, get_resolver, set_script_prefix  # noqa: E402
 
 from config.machine_api import MACHINE_API_MIDDLEWARE, is_machine_api  # noqa: E402
 from gateway.completion import recorder  # noqa: E402
@@ -54,24 +57,25 @@ def _path_info(scope: dict) -> str:
 SYNC, ASYNC, MACHINE_API = "sync", "async", "machine-api"
 
 
-def _view_kind(path_info: str) -> str:
+def _route(path_info: str) -> tuple[str, ResolverMatch | None]:
+    """How the path is served, and what it resolves to (None: nothing, a 404)."""
     try:
         match = get_resolver().resolve(path_info)
     except Resolver404:
-        return SYNC
+        return SYNC, None
     if not iscoroutinefunction(match.func):
-        return SYNC
-    return MACHINE_API if is_machine_api(match.func) else ASYNC
+        return SYNC, match
+    return (MACHINE_API if is_machine_api(match.func) else ASYNC), match
 
 
-_cached_view_kind = functools.lru_cache(maxsize=4096)(_view_kind)
+_cached_route = functools.lru_cache(maxsize=4096)(_route)
 
 
-def _kind_of(path_info: str) -> str:
+def _route_of(path_info: str) -> tuple[str, ResolverMatch | None]:
     # Remembered per path, except very long ones: 4,096 of those would hold a lot of memory.
     if len(path_info) > 512:
-        return _view_kind(path_info)
-    return _cached_view_kind(path_info)
+        return _route(path_info)
+    return _cached_route(path_info)
 
 
 def _environ(scope: dict, body) -> dict:
@@ -108,8 +112,23 @@ def _environ(scope: dict, body) -> dict:
 
 
 class MachineApiHandler(ASGIHandler):
-    """Django's ASGI handler with the machine API's middleware instead of settings.MIDDLEWARE:
-    the security headers, set on the event loop (no session, CSRF, login or messages there)."""
+    """Django's ASGI handler for the machine API: MACHINE_API_MIDDLEWARE instead of
+    settings.MIDDLEWARE (the security headers, set on the event loop), and no thread hops of
+    its own. Django's handler sends request_started and closes the response on a thread; their
+    receivers tidy database connections, which the event loop never holds (views do their
+    database work through workspaces.async_db.in_thread), so here they run on the loop, and a
+    warm call (gateway/completion/plan.py) starts no thread at all. Views served here must
+    close their responses without I/O (gateway/completion/http.py: the row goes to the
+    recorder)."""
+
+    def resolve_request(self, request):
+        # The match config/asgi.py remembered when it routed the path here: the URL patterns
+        # are not walked a second time for every call.
+        match = _route_of(request.path_info)[1]
+        if match is None:
+            return super().resolve_request(request)
+        request.resolver_match = match
+        return match
 
     def load_middleware(self, is_async=False):
         self._view_middleware = []
@@ -119,6 +138,37 @@ class MachineApiHandler(ASGIHandler):
         for middleware in reversed(MACHINE_API_MIDDLEWARE):
             handler = convert_exception_to_response(middleware(handler))
         self._middleware_chain = handler
+
+    async def handle(self, scope, receive, send):
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        with closing(body_file):
+            set_script_prefix(get_script_prefix(scope))
+            signals.request_started.send(sender=self.__class__, scope=scope)
+            request, error_response = self.create_request(scope, body_file)
+            if request is None:
+                await self.send_response(error_response, send)
+                error_response.close()
+                return
+            response = None
+            try:
+                async with asyncio.TaskGroup() as group:
+                    # A client that goes away cancels the view (and with it the provider call).
+                    watcher = group.create_task(self.listen_for_disconnect(receive))
+                    response = await self.run_get_response(request)
+                    await self.send_response(response, send)
+                    watcher.cancel()
+            except BaseExceptionGroup as group_error:
+                _, others = group_error.split(RequestAborted)
+                if others is not None:
+                    single = others.exceptions[0] if len(others.exceptions) == 1 else others
+                    raise single from None
+            if response is None:
+                signals.request_finished.send(sender=self.__class__)
+            else:
+                response.close()
 
 
 class DjangoApplication:
@@ -139,7 +189,7 @@ class DjangoApplication:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
-        kind = _kind_of(_path_info(scope)) if scope["type"] == "http" else ASYNC
+        kind = _route_of(_path_info(scope))[0] if scope["type"] == "http" else ASYNC
         if kind == SYNC:
             await self._serve_sync(scope, receive, send)
         elif kind == MACHINE_API:

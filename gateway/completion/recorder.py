@@ -1,10 +1,11 @@
-"""Completion rows of the HTTP APIs, written off the request path and in batches.
+"""Completion rows of the HTTP APIs, built and written off the request path, in batches.
 
 Inserting each call's row on its own (an INSERT through the ORM, a pooled connection checked
 out and back) cost a web process about as much as the rest of the call. So when the web server
-runs (config/asgi.py starts the recorder), a response that closes hands its finished row to
-this process's recorder, whose one thread inserts whatever has gathered every FLUSH_SECONDS
-(or FLUSH_ROWS at a time) with one bulk INSERT.
+runs (config/asgi.py starts the recorder), a response that closes hands over how to build its
+row (a function: building it may read the workspace's settings) to this process's recorder,
+whose one thread builds and inserts whatever has gathered every FLUSH_SECONDS (or FLUSH_ROWS at
+a time) with one bulk INSERT. Handing over is a queue put: the event loop may do it.
 
 A row reaches the database within about FLUSH_SECONDS of its response. A clean shutdown writes
 what is pending (the server's lifespan shutdown, and atexit); a process killed outright loses
@@ -13,11 +14,13 @@ row costs only itself (logged). Without a started recorder (tests, management co
 Celery workers) rows are written at once, as CompletionCall.write_row does.
 """
 
+import asyncio
 import atexit
 import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 
 from workspaces.async_db import release_connections
 
@@ -28,7 +31,8 @@ logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.2
 FLUSH_ROWS = 500
 
-_pending: "queue.SimpleQueue[Completion | None]" = queue.SimpleQueue()
+RowMaker = Callable[[], Completion]
+_pending: "queue.SimpleQueue[RowMaker | None]" = queue.SimpleQueue()
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
 _idle = threading.Condition()
@@ -50,15 +54,18 @@ def start() -> None:
         atexit.register(stop)
 
 
-def submit(row: Completion) -> None:
-    """Queue a finished row; written at once when no recorder runs in this process."""
+def submit(make_row: RowMaker) -> None:
+    """Queue a finished call's row; built and written at once when no recorder runs in this
+    process. Never raises."""
     global _unwritten
     if not started():
-        _write([row])
-        return
+        if not _on_event_loop():
+            _write(_built([make_row]))
+            return
+        start()  # served without lifespan events: still never write on the loop
     with _idle:
         _unwritten += 1
-    _pending.put(row)
+    _pending.put(make_row)
 
 
 def flush(timeout: float = 10.0) -> bool:
@@ -83,6 +90,14 @@ def stop() -> None:
         thread.join(timeout=10)
 
 
+def _on_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def _run() -> None:
     running = True
     while running:
@@ -90,13 +105,13 @@ def _run() -> None:
         batch, running = _gather(row)
         if batch:
             try:
-                _write(batch)
+                _write(_built(batch))
             finally:
                 release_connections()  # back to the pool until the next batch
                 _done(len(batch))
 
 
-def _gather(first: Completion | None) -> tuple[list[Completion], bool]:
+def _gather(first: RowMaker | None) -> tuple[list[RowMaker], bool]:
     """The rows that arrive within FLUSH_SECONDS of the first (None: stop after these)."""
     if first is None:
         return _drain([]), False
@@ -116,7 +131,7 @@ def _gather(first: Completion | None) -> tuple[list[Completion], bool]:
     return batch, True
 
 
-def _drain(batch: list[Completion]) -> list[Completion]:
+def _drain(batch: list[RowMaker]) -> list[RowMaker]:
     while True:
         try:
             row = _pending.get_nowait()
@@ -134,8 +149,20 @@ def _done(count: int) -> None:
             _idle.notify_all()
 
 
+def _built(makers: list[RowMaker]) -> list[Completion]:
+    rows = []
+    for make_row in makers:
+        try:
+            rows.append(make_row())
+        except Exception:  # noqa: BLE001 - the others are still written
+            logger.exception("Could not build a completion row")
+    return rows
+
+
 def _write(rows: list[Completion]) -> None:
     """Never raises: the answers were sent already."""
+    if not rows:
+        return
     try:
         Completion.objects.bulk_create(rows, batch_size=FLUSH_ROWS)
         return

@@ -28,8 +28,10 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django.utils import timezone
+
+from workspaces.async_db import in_thread
 
 from ..models import Completion, GatewaySettings
 from ..redaction import stored_content
@@ -115,7 +117,7 @@ class CompletionCall:
             # The caller went away before any response existed (waiting for the first token):
             # no response will be closed, so the row is written here.
             self._cancelled()
-            await self.awrite_row()
+            await self.arecord()
             raise
 
     async def _open(self) -> None:
@@ -287,20 +289,23 @@ class CompletionCall:
 
     def record(self) -> None:
         """The row of a call whose response was sent: handed to this process's recorder, which
-        writes rows in batches (recorder.py), or written at once when none runs. Idempotent;
-        never raises."""
+        builds and writes rows in batches on its thread (recorder.py), or written at once when
+        none runs. No I/O here (the event loop may call it). Idempotent; never raises."""
         if self._written:
             return
         self._written = True
-        try:
-            row = self._row()
-        except Exception:
-            logger.exception("Could not record completion %s", self.public_id)
-            return
-        recorder.submit(row)
+        recorder.submit(self._row)
 
     async def awrite_row(self) -> Completion | None:
-        return await sync_to_async(self.write_row)()
+        return await in_thread(self.write_row)
+
+    async def arecord(self) -> None:
+        """record() from the event loop: to the recorder when it runs, else written on a
+        thread (never on the loop)."""
+        if recorder.started():
+            self.record()
+        else:
+            await self.awrite_row()
 
     def _row(self) -> Completion:
         request, plan, target = self.request, self.plan, self.target

@@ -183,9 +183,9 @@ def test_slow_sync_views_hold_up_neither_streams_nor_other_requests(one_worker):
 @pytest.fixture
 def test_urls(settings):
     settings.ROOT_URLCONF = "tests.config.serving_urls"
-    asgi._cached_view_kind.cache_clear()
+    asgi._cached_route.cache_clear()
     yield
-    asgi._cached_view_kind.cache_clear()
+    asgi._cached_route.cache_clear()
 
 
 def _call(

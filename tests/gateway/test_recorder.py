@@ -13,6 +13,10 @@ from gateway.models import Completion
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+def made(row: Completion):
+    return lambda: row
+
+
 def unsaved_row(workspace, user_ref: str, public_id=None) -> Completion:
     return Completion(
         public_id=public_id or uuid.uuid4(),
@@ -36,7 +40,7 @@ def running_recorder():
 
 def test_rows_handed_over_are_written_by_the_recorder_thread(acme, running_recorder):
     for index in range(30):
-        recorder.submit(unsaved_row(acme, f"caller-{index}"))
+        recorder.submit(made(unsaved_row(acme, f"caller-{index}")))
 
     assert recorder.flush()
     assert sorted(Completion.objects.values_list("user_ref", flat=True)) == sorted(
@@ -48,9 +52,9 @@ def test_a_row_the_database_refuses_costs_only_itself(acme, running_recorder):
     taken = uuid.uuid4()
     Completion.objects.create(**_fields(unsaved_row(acme, "already there", taken)))
 
-    recorder.submit(unsaved_row(acme, "before"))
-    recorder.submit(unsaved_row(acme, "duplicate", taken))  # the same public id: refused
-    recorder.submit(unsaved_row(acme, "after"))
+    recorder.submit(made(unsaved_row(acme, "before")))
+    recorder.submit(made(unsaved_row(acme, "duplicate", taken)))  # the same public id: refused
+    recorder.submit(made(unsaved_row(acme, "after")))
 
     assert recorder.flush()
     assert sorted(Completion.objects.values_list("user_ref", flat=True)) == [
@@ -63,7 +67,7 @@ def test_a_row_the_database_refuses_costs_only_itself(acme, running_recorder):
 def test_stopping_writes_what_is_pending(acme):
     recorder.start()
     for index in range(10):
-        recorder.submit(unsaved_row(acme, f"late-{index}"))
+        recorder.submit(made(unsaved_row(acme, f"late-{index}")))
 
     recorder.stop()
 
@@ -71,10 +75,22 @@ def test_stopping_writes_what_is_pending(acme):
     assert Completion.objects.filter(user_ref__startswith="late-").count() == 10
 
 
+def test_a_row_that_cant_be_built_costs_only_itself(acme, running_recorder):
+    def broken() -> Completion:
+        raise ValueError("no such thing")
+
+    recorder.submit(made(unsaved_row(acme, "first")))
+    recorder.submit(broken)
+    recorder.submit(made(unsaved_row(acme, "last")))
+
+    assert recorder.flush()
+    assert sorted(Completion.objects.values_list("user_ref", flat=True)) == ["first", "last"]
+
+
 def test_without_a_recorder_a_row_is_written_at_once(acme):
     assert not recorder.started()
 
-    recorder.submit(unsaved_row(acme, "at once"))
+    recorder.submit(made(unsaved_row(acme, "at once")))
 
     assert Completion.objects.filter(user_ref="at once").count() == 1
 

@@ -4,6 +4,7 @@ web process as well as in the shared cache, and a lost generation never comes ba
 from django.core.cache import cache as shared
 
 from promptregistry import cache
+from workspaces import generations
 
 
 def test_an_entry_stored_here_is_read_without_the_shared_cache():
@@ -30,5 +31,6 @@ def test_every_reader_gets_its_own_copy():
 def test_a_lost_generation_starts_again_from_a_number_never_used():
     before = cache.generation(4242)
     shared.clear()  # Redis restarted: web processes still hold entries of the old generation
+    generations.forget_remembered()  # ... and their watches resubscribed, forgetting counters
 
     assert cache.generation(4242) > before
