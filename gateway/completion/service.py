@@ -28,7 +28,6 @@ import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
 from django.utils import timezone
 
 from workspaces.async_db import in_thread
@@ -389,15 +388,9 @@ async def complete(request: CompletionRequest) -> CompletionResult:
 
 
 def complete_sync(request: CompletionRequest) -> CompletionResult:
-    """complete() for synchronous callers (Celery tasks): each call runs in an event loop of
-    its own, whose provider connections are closed before it returns (an unclosed aiohttp
-    session per call would otherwise be left to the garbage collector). Raises GatewayError."""
-    from . import clients
+    """complete() for synchronous callers (Celery tasks), on the process's long-lived event loop
+    (background_loop.py), so its provider clients and connections serve every call of the
+    process. Raises GatewayError."""
+    from .background_loop import call
 
-    async def run() -> CompletionResult:
-        try:
-            return await complete(request)
-        finally:
-            await clients.close_loop_clients()
-
-    return async_to_sync(run)()
+    return call(complete, request)

@@ -457,15 +457,15 @@ def test_complete_runs_a_whole_call_for_callers_without_a_response(acme, gateway
     assert result.id == only_row().public_id and only_row().stream is False
 
 
-def test_complete_sync_serves_celery_tasks_and_closes_its_connections(
+def test_complete_sync_serves_celery_tasks_on_one_loop_and_its_clients(
     acme, gateway_models, fake_llm
 ):
     from gateway.completion import complete_sync
-
-    loops_with_clients = len(clients._per_loop)
+    from gateway.completion.background_loop import running_loop
 
     results = [complete_sync(ask(acme)) for _ in range(2)]
 
     assert [r.finish_reason for r in results] == ["stop", "stop"]
     assert Completion.objects.count() == 2
-    assert len(clients._per_loop) == loops_with_clients  # each call's clients were closed
+    # Both calls used the process's one loop, whose provider client is kept for the next.
+    assert len(clients._per_loop[running_loop()]["clients"]) == 1
