@@ -33,8 +33,10 @@ trap stop INT TERM EXIT
 
 "$VENV/bin/python" manage.py demo_model_server --host 127.0.0.1 --port "$DEMO_MODEL_PORT" &
 pids+=($!)
-# -B: the periodic tasks' scheduler (analytics rollups, log retention) runs inside this worker.
-"$VENV/bin/celery" -A config worker -B --loglevel=warning --concurrency=2 &
+# -B: the periodic tasks' scheduler (analytics rollups, log retention, stalled evaluation items)
+# runs inside this worker (a child process). Threads pool: an item mostly waits for the model,
+# and 8 threads share one event loop and its provider connections (docs/operators.md, B5).
+"$VENV/bin/celery" -A config worker -B --pool=threads --concurrency=8 --loglevel=warning &
 pids+=($!)
 # The production web command (README "Production") with one worker: see config/asgi.py.
 "$VENV/bin/granian" --interface asgi --host 127.0.0.1 --port "$PORT" --workers 1 \

@@ -60,7 +60,7 @@ class Worker:
                     "celery",
                     "-n",
                     f"{name}@%h",
-                    "--pool=prefork",
+                    "--pool=threads",  # the pool of the documented worker command
                     f"--concurrency={concurrency}",
                     "--without-gossip",
                     "--without-mingle",
