@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import ValidationError
 
+from . import patterns
 from .base import Case, Score, flag, pass_fail
 
 MAX_PATTERN = 1000
@@ -29,8 +30,12 @@ def validate(config: dict) -> dict:
 def evaluate(config: dict, output: str, case: Case) -> Score:
     config = validate(config)
     flags = re.IGNORECASE if config["ignore_case"] else 0
-    compiled = re.compile(config["pattern"], flags)
-    match = compiled.fullmatch(output) if config["full_match"] else compiled.search(output)
-    if match:
-        return pass_fail(True, f"Matches /{config['pattern']}/ at {match.start()}.")
+    try:  # in a helper process, with a time limit (patterns.py)
+        start = patterns.match_start(
+            config["pattern"], output, flags=flags, full=config["full_match"]
+        )
+    except patterns.PatternTimeout as error:
+        return Score(0.0, False, str(error), error=True)
+    if start is not None:
+        return pass_fail(True, f"Matches /{config['pattern']}/ at {start}.")
     return pass_fail(False, f"Does not match /{config['pattern']}/.")

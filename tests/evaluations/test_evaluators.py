@@ -1,11 +1,14 @@
 """Each scorer: a score in 0..1, pass/fail and a reason, with its edge cases."""
 
+import json
+import threading
+import time
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 
-from evaluations.evaluators import Case, score, validate_config
+from evaluations.evaluators import Case, patterns, score, validate_config
 from evaluations.evaluators.llm_judge import parse_verdict
 from evaluations.evaluators.similarity import levenshtein
 
@@ -42,6 +45,39 @@ def test_contains_and_not_contains():
     assert not refused.passed
     nothing = run("contains", {}, "x", expected="")
     assert nothing.error
+
+
+def test_a_pattern_that_backtracks_for_ever_fails_its_evaluator_without_stopping_other_threads(
+    monkeypatch,
+):
+    """Celery's threads pool enforces no time limit, and `re` holds the GIL while it matches:
+    the match runs in a helper process (evaluations/evaluators/patterns.py) and is given up."""
+    monkeypatch.setattr(patterns, "LIMIT_SECONDS", 1.0)
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.wait(0.05):
+            ticks.append(time.monotonic())
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    started = time.monotonic()
+    hopeless = "a" * 40 + "!"
+    try:
+        result = run("regex", {"pattern": "(a+)+$"}, hopeless)
+        schema = {"type": "object", "properties": {"s": {"type": "string", "pattern": "(a+)+$"}}}
+        in_schema = run("json_schema", {"schema": schema}, json.dumps({"s": hopeless}))
+    finally:
+        stop.set()
+        ticker.join()
+    assert time.monotonic() - started < 10
+    assert (result.error, result.passed) == (True, False)
+    assert "took longer than 1 s" in result.reason
+    assert in_schema.error and "took longer than 1 s" in in_schema.reason
+    assert len(ticks) >= 15  # the other thread ran all along (the GIL was free)
+    # The next match gets a new helper.
+    assert run("regex", {"pattern": "a+!$"}, hopeless).passed
 
 
 def test_regex_and_its_config():
