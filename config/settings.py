@@ -182,8 +182,11 @@ CELERY_BROKER_DIR = VAR_DIR / "broker"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # An unacknowledged message (acks_late: its worker died mid-task) goes back to the queue
-    # once it is this old; longer than CELERY_TASK_TIME_LIMIT, so a live task is never
-    # handed out twice. Tests lower it to see a killed worker's items redelivered quickly.
+    # once it is this old: longer than a task normally runs, so a live task is rarely handed
+    # out twice (and a second delivery is still counted once: evaluations/services/runs.py).
+    # The workers' threads pool enforces no time limit; the gateway's per-attempt timeouts
+    # bound a task (docs/operators.md, "Workers"). Tests lower it to see a killed worker's
+    # items redelivered quickly.
     _visibility = int(os.environ.get("PROMPTOPS_BROKER_VISIBILITY_TIMEOUT", "900"))
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
         "visibility_timeout": _visibility,
@@ -203,6 +206,7 @@ else:
         "store_processed": False,
     }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER")
+# Enforced by the prefork pool only (the default workers run the threads pool).
 CELERY_TASK_SOFT_TIME_LIMIT = 300
 CELERY_TASK_TIME_LIMIT = 360
 CELERY_TASK_ACKS_LATE = True
