@@ -1,8 +1,9 @@
 """Gateway (B1-B3, B6, B7): PromptOps' /v1/chat/completions against LiteLLM's proxy, side by side.
 
 One run starts: the benchmarks' fake provider (bench/fake_provider.py: aiohttp, 20 ms per answer,
-streams of 10 chunks 100 ms apart), PromptOps on the README's production web command with one
-worker (a stored prompt, `prompt_id` + variables, the demo model pointed at the fake), the same
+streams of 10 chunks 100 ms apart unless max_tokens asks for more), PromptOps on the README's
+production web command with one worker (a stored prompt, `prompt_id` + variables, the demo model
+pointed at the fake), the same
 application with completion logging off (B6 only), and LiteLLM's proxy (var/bench/litellm-venv,
 installed by `make bench` from bench/requirements-litellm.txt) with one worker, no database,
 offline, on the same fake with the prompt's rendered text. Every round runs direct (the fake
@@ -12,8 +13,22 @@ itself), PromptOps and LiteLLM back to back, after a warm-up; figures are median
 - B1: added p50/p99 at 50 req/s, not streamed. Goal: PromptOps' added p99 <= 0.25 x LiteLLM's.
 - B2: the highest rate of a ladder each side holds with added p99 <= 50 ms and no errors.
   Goal: PromptOps >= 3 x LiteLLM.
-- B3: added time to first token p99 at 50 concurrent streams (goal <= 0.5 x LiteLLM's), and the
-  most concurrent streams one process holds with none stalling (goal >= 1,000).
+- B3: added time to first token p99 at 50 concurrent streams opened at once, 10 chunks each
+  (goal <= 0.5 x LiteLLM's), and the most concurrent streams one process holds with none
+  stalling (goal >= 1,000). Holding streams is a steady state, so each rung of that ladder (250,
+  500, 1,000, 1,500) opens its N streams as clients arrive, B3_ARRIVALS (100) a second, and
+  makes each one long enough (max_tokens, which the fake turns into that many chunks at the
+  100 ms pace) that all N are open together for B3_TOGETHER (10) seconds once the last has
+  started: 1,000 streams come over 10 s and last 20 s. A rung is held when no stream fails, none
+  pauses longer than STALL (500 ms) between two arrivals of bytes once its first text came, and
+  all N were delivering at the same moment (counted from each stream's first text to its last
+  byte). The first-token times of a rung are printed, not judged: they include the queue of
+  arrivals. Each rung also prints the CPU used by the load generator (this process), the fake
+  provider and PromptOps (its process group: granian's main process and worker), as % of one
+  core over the rung, and the load average: the three share the machine's two cores.
+  (Until 2026-12-01 the ladder opened all N streams of 10 chunks at the same instant, so it
+  measured a burst of N simultaneous starts -- plan, provider call, first row -- rather than
+  how many streams a process keeps at pace.)
 - B6: B2's ladder with logging off; goal: on >= 0.9 x off.
 - B7: RSS of the web process after a warm-up and after PROMPTOPS_BENCH_B7_REQUESTS (100,000)
   more requests; goal: growth <= 10%.
@@ -44,6 +59,8 @@ B2_SECONDS = float(os.environ.get("PROMPTOPS_BENCH_B2_SECONDS", "4"))
 OBJECTIVE_MS = 50
 B3_STREAMS = 50
 B3_LADDER = [250, 500, 1000, 1500]
+B3_ARRIVALS = 100  # streams opened a second while a rung ramps up (1,000 take 10 s)
+B3_TOGETHER = 10.0  # seconds all of a rung's streams are open together once the last has come
 PACE = 0.1  # seconds between the fake provider's chunks
 STALL = 5 * PACE  # a pause longer than this in any stream is a stall
 B7_REQUESTS = int(os.environ.get("PROMPTOPS_BENCH_B7_REQUESTS", "100000"))
@@ -180,7 +197,7 @@ def _ladder(sides: dict[str, Target]) -> tuple[list[str], dict[str, float]]:
     return lines, held
 
 
-def _b3(sides: dict[str, Target], promptops: Server) -> tuple[list[str], dict]:
+def _b3(sides: dict[str, Target], promptops: Server, fake: Server) -> tuple[list[str], dict]:
     for target in sides.values():
         harness.streams(target, B3_STREAMS)
     firsts: dict[str, list[float]] = {name: [] for name in sides}
@@ -211,17 +228,52 @@ def _b3(sides: dict[str, Target], promptops: Server) -> tuple[list[str], dict]:
             f"B3 ratio: PromptOps added TTFT p99 = {ratio:.2f} x LiteLLM's (goal <= 0.5: "
             f"{met(ratio <= 0.5)})"
         )
-    held = 0
+    held, out["rungs"] = 0, []
     for count in B3_LADDER:
-        found = harness.streams(sides["promptops"], count, timeout=120)
+        ramp = count / B3_ARRIVALS
+        chunks = round((ramp + B3_TOGETHER) / PACE)  # max_tokens: the fake's chunks a stream
+        fake_cpu = harness.process_group_cpu(fake.process.pid)
+        ours_cpu = harness.process_group_cpu(promptops.process.pid)
+        found = harness.streams(
+            sides["promptops"],
+            count,
+            timeout=ramp + 3 * chunks * PACE,
+            ramp=ramp,
+            max_tokens=chunks,
+        )
+        fake_cpu = harness.process_group_cpu(fake.process.pid) - fake_cpu
+        ours_cpu = harness.process_group_cpu(promptops.process.pid) - ours_cpu
         worst = max(found.worst_gap, default=float("inf"))
-        first_p99 = harness.percentile(found.first, 0.99) * 1e3 if found.first else 0
-        ok = found.errors == 0 and worst <= STALL
+        first = sorted(found.first) or [0.0]
+        first_p50 = harness.percentile(first, 0.5) * 1e3
+        first_p99 = harness.percentile(first, 0.99) * 1e3
+        together = found.most_open
+        ok = found.errors == 0 and worst <= STALL and together >= count
+        share = {  # % of one core over the rung
+            "load generator": 100 * found.cpu_seconds / found.seconds,
+            "fake provider": 100 * fake_cpu / found.seconds,
+            "PromptOps": 100 * ours_cpu / found.seconds,
+        }
         lines.append(
-            f"  {count} concurrent streams through one PromptOps process: {found.errors} errors, "
-            f"first token p99 {first_p99:.0f} ms, "
+            f"  {count} streams through one PromptOps process, opened over {ramp:.1f} s, "
+            f"{chunks} chunks each: {found.errors} errors, {together} open at once, "
             f"longest pause {worst * 1e3:.0f} ms (pace {PACE * 1e3:.0f} ms; stall > "
-            f"{STALL * 1e3:.0f} ms){'' if ok else ' (stalled)'}"
+            f"{STALL * 1e3:.0f} ms), first token p50 {first_p50:.0f} / p99 {first_p99:.0f} ms"
+            f"{'' if ok else ' (not held)'}; CPU over {found.seconds:.0f} s (% of one core): "
+            + ", ".join(f"{name} {value:.0f}%" for name, value in share.items())
+            + f"; load average {harness.load_average()}"
+        )
+        out["rungs"].append(
+            {
+                "streams": count,
+                "errors": found.errors,
+                "open_at_once": together,
+                "longest_pause_ms": worst * 1e3,
+                "first_token_p50_ms": first_p50,
+                "first_token_p99_ms": first_p99,
+                "cpu_percent_of_one_core": share,
+                "seconds": found.seconds,
+            }
         )
         if not ok:
             break
@@ -371,7 +423,7 @@ def run():
                     )
                 yield f"load average {harness.load_average()}"
             if _wanted("B3"):
-                lines, results["B3"] = _b3(sides, promptops)
+                lines, results["B3"] = _b3(sides, promptops, fake)
                 yield from lines
                 yield f"load average {harness.load_average()}"
             if _wanted("B7"):

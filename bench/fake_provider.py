@@ -1,8 +1,11 @@
 """The benchmarks' fake OpenAI-compatible provider: aiohttp, one process, fixed delays.
 
 `python -m bench.fake_provider --port P --delay 0.02`: POST /v1/chat/completions answers after
-`--delay` seconds; with "stream": true the first chunk comes after the delay and the next
-`--chunks` follow every `--pace` seconds. GET /health and GET /v1/models answer at once.
+`--delay` seconds; with "stream": true the first chunk comes after the delay and the rest follow
+every `--pace` seconds: `--chunks` of them, or the request's `max_tokens` (one word a chunk, as a
+model that stops at its limit), so B3 can ask for long streams. GET /health and GET /v1/models
+answer at once. A stream's chunks are encoded once per process (by model and word), not once
+per chunk: at a thousand streams this process must stay cheap next to the gateway it feeds.
 
 The demo model server (gateway/fake_llm, Python threads) tops out at a few hundred calls a
 second on this machine, so at the rates B1-B3 reach it would be the bottleneck for both sides;
@@ -18,6 +21,7 @@ import time
 from aiohttp import web
 
 ANSWER = "This is the fake provider's answer, word by word, for the benchmarks."
+WORDS = ANSWER.split()
 
 
 def _usage() -> dict:
@@ -55,6 +59,19 @@ def _chunk(model: str, delta: dict, finish: str | None = None, usage: dict | Non
 
 
 def make_app(delay: float, chunks: int, pace: float) -> web.Application:
+    encoded: dict[tuple, bytes] = {}
+
+    def chunk(model: str, i: int) -> bytes:
+        """The i-th chunk's bytes (its word is i modulo the answer's words), made once."""
+        key = (model, i % len(WORDS), i == 0)
+        found = encoded.get(key)
+        if found is None:
+            delta = {"content": WORDS[key[1]] + " "}
+            if i == 0:
+                delta["role"] = "assistant"
+            found = encoded[key] = _chunk(model, delta)
+        return found
+
     async def completions(request: web.Request) -> web.StreamResponse:
         body = await request.json()
         model = body.get("model", "local-demo")
@@ -63,17 +80,15 @@ def make_app(delay: float, chunks: int, pace: float) -> web.Application:
             return web.json_response(_completion(model))
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
-        words = ANSWER.split()
-        for i in range(chunks):
-            if i:
-                await asyncio.sleep(pace)
-            delta = {"content": words[i % len(words)] + " "}
-            if i == 0:
-                delta["role"] = "assistant"
-            await response.write(_chunk(model, delta))
+        length = body.get("max_tokens") or chunks
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        for i in range(length):
+            if i:  # on a fixed schedule: a late chunk doesn't push back the ones after it
+                await asyncio.sleep(began + i * pace - loop.time())
+            await response.write(chunk(model, i))
         usage = _usage() if (body.get("stream_options") or {}).get("include_usage") else None
-        await response.write(_chunk(model, {}, "stop", usage))
-        await response.write(b"data: [DONE]\n\n")
+        await response.write(_chunk(model, {}, "stop", usage) + b"data: [DONE]\n\n")
         await response.write_eof()
         return response
 

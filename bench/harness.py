@@ -171,54 +171,112 @@ def open_loop(target: Target, rate: float, seconds: float, timeout: float = 10) 
 class Streams:
     first: list[float] = field(default_factory=list)  # seconds to the first content event
     worst_gap: list[float] = field(default_factory=list)  # each stream's longest pause
+    # (first content event, last byte) of each stream, seconds from the start of the run
+    spans: list[tuple[float, float]] = field(default_factory=list)
     errors: int = 0
+    seconds: float = 0.0  # from the first request to the last stream's end
+    cpu_seconds: float = 0.0  # the load generator's own CPU time (this process)
+
+    @property
+    def most_open(self) -> int:
+        """The most streams that were delivering at the same moment (between their first
+        content event and their last byte)."""
+        edges = sorted([(a, 1) for a, _ in self.spans] + [(b, -1) for _, b in self.spans])
+        most = now = 0
+        for _, step in edges:
+            now += step
+            most = max(most, now)
+        return most
 
 
-async def _streams(target: Target, count: int, timeout: float) -> Streams:
+async def _streams(
+    target: Target, count: int, timeout: float, ramp: float, max_tokens: int | None
+) -> Streams:
     import aiohttp
 
     found = Streams()
     connector = aiohttp.TCPConnector(limit=0)
-    body = json.dumps({**target.body, "stream": True}).encode()
+    extra = {"max_tokens": max_tokens} if max_tokens else {}
+    body = json.dumps({**target.body, **extra, "stream": True}).encode()
     headers = {"Content-Type": "application/json", **target.headers}
     async with aiohttp.ClientSession(
         connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)
     ) as session:
+        begin = time.perf_counter()
 
-        async def one() -> None:
+        async def one(delay: float) -> None:
+            if delay:
+                await asyncio.sleep(delay)
             started = time.perf_counter()
             first = last = None
             gap = 0.0
+            tail = b""
             try:
                 async with session.post(target.url, data=body, headers=headers) as response:
                     if response.status != 200:
                         found.errors += 1
                         return
-                    async for line in response.content:
-                        if not line.startswith(b"data:") or b'"content"' not in line:
-                            continue
+                    # Whatever arrives in one read counts as one arrival: cheaper than splitting
+                    # lines, and a stall is a time with no bytes at all.
+                    async for data in response.content.iter_any():
                         now = time.perf_counter()
                         if first is None:
+                            if b'"content"' not in data:
+                                continue
                             first = now - started
                         else:
                             gap = max(gap, now - last)
                         last = now
+                        tail = data[-16:]
             except (TimeoutError, aiohttp.ClientError, OSError):
                 found.errors += 1
                 return
-            if first is None:
+            if first is None or not tail.endswith(b"data: [DONE]\n\n"):
                 found.errors += 1
                 return
             found.first.append(first)
             found.worst_gap.append(gap)
+            found.spans.append((started + first - begin, last - begin))
 
-        await asyncio.gather(*(one() for _ in range(count)))
+        cpu = time.process_time()
+        step = ramp / count if count else 0.0
+        await asyncio.gather(*(one(i * step) for i in range(count)))
+        found.cpu_seconds = time.process_time() - cpu
+        found.seconds = time.perf_counter() - begin
     return found
 
 
-def streams(target: Target, count: int, timeout: float = 60) -> Streams:
-    """`count` concurrent streams started at once: first-event times and longest pauses."""
-    return asyncio.run(_streams(target, count, timeout))
+def streams(
+    target: Target,
+    count: int,
+    timeout: float = 60,
+    *,
+    ramp: float = 0.0,
+    max_tokens: int | None = None,
+) -> Streams:
+    """`count` concurrent streams, started at once or evenly over `ramp` seconds, each asking
+    for `max_tokens` (the fake provider streams that many chunks): first-event times, longest
+    pauses and when each stream was delivering."""
+    return asyncio.run(_streams(target, count, timeout, ramp, max_tokens))
+
+
+def process_group_cpu(pgid: int) -> float:
+    """CPU seconds (user + system) used so far by the processes of a process group."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state ppid pgrp session tty tpgid flags minflt cminflt majflt
+        # cmajflt utime stime
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
 
 
 def met(ok: bool) -> str:
