@@ -12,6 +12,7 @@ import json
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
+from config.machine_api import is_machine_api
 from workspaces.async_db import released_first
 
 from . import clients
@@ -63,6 +64,12 @@ def served_by_asgi(request: HttpRequest) -> bool:
 
 async def stream_response(request: HttpRequest, events, call: CompletionCall) -> RecordedStream:
     if served_by_asgi(request):
+        if request.resolver_match is not None and is_machine_api(request.resolver_match.func):
+            # config/asgi.py's machine API handler runs nothing on a thread before the view,
+            # and the view's own database work hands its connections back (in_thread): there
+            # is nothing to release, and releasing it would start a thread for this request
+            # that lives as long as the stream (asgiref gives each request its own).
+            return RecordedStream(events, call=call)
         return RecordedStream(released_first(events), call=call)
     chunks = [chunk async for chunk in events]
     await finish_wsgi(request)
