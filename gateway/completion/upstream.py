@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import email.utils
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,6 +18,9 @@ import aiohttp
 import anthropic
 import httpx2
 import openai
+from openai._httpx2 import request_exceptions as openai_request_exceptions
+from openai._httpx2 import timeout_exceptions as openai_timeout_exceptions
+from openai._streaming_cleanup import drain_response_async
 
 from ..models import Provider
 from ..redaction import redact_secrets
@@ -79,6 +83,13 @@ def _timeout(target: Target) -> httpx2.Timeout:
     return httpx2.Timeout(target.total_timeout, connect=target.connect_timeout)
 
 
+def _stream_timeout(target: Target) -> httpx2.Timeout:
+    """A stream's reads have no timeout of their own: the service's deadline for the whole
+    attempt (service.py, _next: total_timeout from before the request) bounds every read, and
+    always ends first, while a read timeout costs a new timer for every chunk received."""
+    return httpx2.Timeout(target.total_timeout, connect=target.connect_timeout, read=None)
+
+
 async def events(target: Target, messages: list[dict], stream: bool) -> AsyncIterator:
     """The provider's answer as events. Closing the iterator closes the upstream response
     (the provider sees the connection go: that is how a cancelled call is cancelled there)."""
@@ -122,36 +133,50 @@ async def _openai(client, target: Target, messages: list[dict], stream: bool):
             usage.completion_tokens if usage else None,
         )
         return
-    response = await client.chat.completions.create(
+    stream = await client.chat.completions.create(
         model=upstream,
         messages=messages,
         stream=True,
         stream_options={"include_usage": True},
-        timeout=_timeout(target),
+        timeout=_stream_timeout(target),
         **params,
     )
+    # The SDK made the request (headers, status errors); the body's events are read here as
+    # plain JSON rather than as the SDK's pydantic chunk objects, which cost more per chunk
+    # than the rest of the gateway's streaming path together (B3, bench/README.md).
     reason, input_tokens, output_tokens = None, None, None
     calls: dict[int, dict] = {}  # a call's fragments, by its index
     try:
-        async for chunk in response:
-            if chunk.usage is not None:
-                input_tokens = chunk.usage.prompt_tokens
-                output_tokens = chunk.usage.completion_tokens
-            for choice in chunk.choices or []:
-                if choice.index != 0:
-                    continue
-                if choice.delta is not None and choice.delta.content:
-                    yield Delta(choice.delta.content)
-                for fragment in (choice.delta.tool_calls if choice.delta else None) or []:
-                    call = calls.setdefault(fragment.index, {"id": "", "name": "", "arguments": ""})
-                    call["id"] = fragment.id or call["id"]
-                    if fragment.function is not None:
-                        call["name"] = fragment.function.name or call["name"]
-                        call["arguments"] += fragment.function.arguments or ""
-                if choice.finish_reason:
-                    reason = choice.finish_reason
+        async with contextlib.aclosing(_sse_data(stream.response)) as events:
+            async for data in events:
+                chunk = json.loads(data)
+                if not isinstance(chunk, dict):
+                    raise ValueError("A stream chunk that is not a JSON object.")
+                if chunk.get("error"):
+                    raise _stream_error(chunk["error"], stream.response)
+                usage = chunk.get("usage")
+                if isinstance(usage, dict):
+                    input_tokens = usage.get("prompt_tokens")
+                    output_tokens = usage.get("completion_tokens")
+                for choice in chunk.get("choices") or ():
+                    if choice.get("index", 0) != 0:
+                        continue
+                    delta = choice.get("delta") or {}
+                    if content := delta.get("content"):
+                        yield Delta(content)
+                    for fragment in delta.get("tool_calls") or ():
+                        call = calls.setdefault(
+                            fragment.get("index", 0), {"id": "", "name": "", "arguments": ""}
+                        )
+                        call["id"] = fragment.get("id") or call["id"]
+                        function = fragment.get("function")
+                        if function is not None:
+                            call["name"] = function.get("name") or call["name"]
+                            call["arguments"] += function.get("arguments") or ""
+                    if choice.get("finish_reason"):
+                        reason = choice["finish_reason"]
     finally:
-        await response.close()
+        await stream.close()
     if reason is None:
         raise UpstreamFailure(
             status=502,
@@ -161,6 +186,56 @@ async def _openai(client, target: Target, messages: list[dict], stream: bool):
     if calls:
         yield ToolCalls([calls[index] for index in sorted(calls)])
     yield Finish(reason, input_tokens, output_tokens)
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+async def _sse_data(response: httpx2.Response) -> AsyncIterator[bytes]:
+    """The data of each server-sent event until [DONE], read as the SDK's decoder reads them
+    (CR, LF or CRLF line ends; several data lines joined by newlines; comments and other
+    fields ignored; an event the body ends in the middle of is dropped), with its mapping of
+    transport errors, so classify() sees what it saw when the SDK read the stream."""
+    pending, data = b"", []
+    try:
+        async for raw in response.aiter_bytes():
+            buffer = pending + raw if pending else raw
+            # A CR at the end may be half of a CRLF: it waits for the next bytes.
+            end = len(buffer) - 1 if buffer.endswith(b"\r") else len(buffer)
+            start = 0
+            for line_end in _LINE_END.finditer(buffer, 0, end):
+                line = buffer[start : line_end.start()]
+                start = line_end.end()
+                if not line:  # an empty line ends the event
+                    if data:
+                        event = data[0] if len(data) == 1 else b"\n".join(data)
+                        data = []
+                        if event.startswith(b"[DONE]"):
+                            if response.http_version == "HTTP/1.1":  # as the SDK: reusable
+                                await drain_response_async(response)
+                            return
+                        yield event
+                    continue
+                name, _, value = line.partition(b":")
+                if name == b"data":
+                    data.append(value[1:] if value.startswith(b" ") else value)
+            pending = buffer[start:]
+        if pending == b"\r" and data:  # the CR held back was the last event's end after all
+            event = b"\n".join(data)
+            if not event.startswith(b"[DONE]"):
+                yield event
+    except openai_timeout_exceptions() as error:
+        raise openai.APITimeoutError(request=response.request) from error
+    except openai_request_exceptions() as error:
+        raise openai.APIConnectionError(request=response.request) from error
+
+
+def _stream_error(error, response: httpx2.Response) -> openai.APIError:
+    """An error event in the stream, raised as the SDK raises it."""
+    message = error.get("message") if isinstance(error, dict) else None
+    if not message or not isinstance(message, str):
+        message = "An error occurred during streaming"
+    return openai.APIError(message, response.request, body=error)
 
 
 def _anthropic_request(target: Target, messages: list[dict]) -> dict:
@@ -240,7 +315,7 @@ async def _anthropic(client, target: Target, messages: list[dict], stream: bool)
             message.usage.output_tokens if message.usage else None,
         )
         return
-    response = await client.messages.create(**request, stream=True, timeout=_timeout(target))
+    response = await client.messages.create(**request, stream=True, timeout=_stream_timeout(target))
     reason, input_tokens, output_tokens, stopped = None, None, None, False
     calls: dict[int, dict] = {}  # tool_use blocks by their index; input arrives as JSON text
     try:
