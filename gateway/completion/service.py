@@ -101,6 +101,8 @@ class CompletionCall:
         self._source = None
         self._pending: list = []
         self._deadline = 0.0
+        self._expired = False  # the deadline passed while streaming (events())
+        self._reader: asyncio.Task | None = None  # the task reading the stream just now
         self._written = False
 
     # -- running ---------------------------------------------------------------------------
@@ -179,12 +181,16 @@ class CompletionCall:
             async with asyncio.timeout_at(self._deadline):
                 return await anext(source, None)
         except TimeoutError as error:
-            raise UpstreamFailure(
-                status=504,
-                code="timeout",
-                message=f"The provider “{target.provider.name}” did not finish within "
-                f"{target.total_timeout:g} s.",
-            ) from error
+            raise self._timed_out(target) from error
+
+    @staticmethod
+    def _timed_out(target: Target) -> UpstreamFailure:
+        return UpstreamFailure(
+            status=504,
+            code="timeout",
+            message=f"The provider “{target.provider.name}” did not finish within "
+            f"{target.total_timeout:g} s.",
+        )
 
     def _note(self, event) -> None:
         if isinstance(event, Delta):
@@ -204,12 +210,17 @@ class CompletionCall:
     async def events(self) -> AsyncIterator:
         """The answer's events (after start()). Raises GatewayError when the provider fails
         mid-stream; the row records it either way."""
+        watchdog = None
         try:
             for event in self._pending:
                 yield event
             self._pending = []
+            if self.finish is None:
+                # The rest of the stream, within the attempt's deadline: one timer for the
+                # whole stream rather than an asyncio.timeout (a new timer) for every chunk.
+                watchdog = asyncio.get_running_loop().call_at(self._deadline, self._expire)
             while self.finish is None:
-                event = await self._next(self._source, self.target)
+                event = await self._read_by_deadline()
                 if event is None:
                     break
                 self._note(event)
@@ -228,9 +239,37 @@ class CompletionCall:
             self._cancelled()
             raise
         finally:
+            if watchdog is not None:
+                watchdog.cancel()
             if self._source is not None:
                 await self._source.aclose()
             self.latency_ms = _ms(self.started)
+
+    def _expire(self) -> None:
+        """The deadline passed: a read under way is cancelled (and reported as the timeout),
+        the next one fails at once."""
+        self._expired = True
+        if self._reader is not None:
+            self._reader.cancel()
+
+    async def _read_by_deadline(self):
+        """_next() for the stream after its first text: the same timeout failure, with the
+        deadline kept by the watchdog events() set (asyncio.timeout's bookkeeping: a cancel
+        of our own becomes the timeout, one from elsewhere, the caller going away, stays a
+        cancel)."""
+        if self._expired:
+            raise self._timed_out(self.target)
+        task = asyncio.current_task()
+        cancelling = task.cancelling()
+        self._reader = task
+        try:
+            return await anext(self._source, None)
+        except asyncio.CancelledError:
+            if self._expired and task.uncancel() <= cancelling:
+                raise self._timed_out(self.target) from None
+            raise
+        finally:
+            self._reader = None
 
     def _failed(self, code: str, message: str) -> None:
         if not self.status:
