@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench import harness
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = int(os.environ.get("PROMPTOPS_BENCH_ANALYTICS_ROWS", "1000000"))
 
@@ -25,6 +27,7 @@ def run():
     if not url.startswith("postgres"):
         yield "skipped: set PROMPTOPS_BENCH_DATABASE_URL to a scratch PostgreSQL database"
         return
+    harness.ensure_database(url)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("REDIS_URL", None)
     child = subprocess.run(  # noqa: S603 - our own module, same interpreter

@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench import harness
+
 ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = int(os.environ.get("PROMPTOPS_BENCH_LIST_PROMPTS", "10000"))
 COMPLETIONS = int(os.environ.get("PROMPTOPS_BENCH_LIST_COMPLETIONS", "1000000"))
@@ -34,6 +36,7 @@ def run():
         yield "B8 skipped: set PROMPTOPS_BENCH_DATABASE_URL to a scratch PostgreSQL database"
         return
     yield f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}"
+    harness.ensure_database(url)
     env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
     env["PROMPTOPS_PLAIN_STATIC"] = "1"  # no collectstatic manifest needed to render pages
     env.pop("REDIS_URL", None)

@@ -333,3 +333,19 @@ async def _closed_loop(target: Target, total: int, in_flight: int, timeout: floa
 def closed_loop(target: Target, total: int, in_flight: int, timeout: float = 30) -> Sample:
     """`total` requests, `in_flight` at a time, as fast as the server answers."""
     return asyncio.run(_closed_loop(target, total, in_flight, timeout))
+
+
+def ensure_database(url: str) -> None:
+    """Create the scratch PostgreSQL database of `url` if it doesn't exist yet (the benchmarks
+    that fill one run first on a clean machine)."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin_url = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if found is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
