@@ -90,17 +90,24 @@ def test_hostile_templates_and_fan_out_are_refused_in_bounded_memory(server):
     client.get("/healthz")
     baseline = {pid: _status_kb(pid, "VmRSS") for pid in _server_pids(process)}
 
-    health: list[int] = []
+    health: list[int | str] = []
     attacking = threading.Event()
     attacking.set()
+    probing = threading.Event()
 
     def keep_asking_healthz():
         with httpx.Client(base_url=base, timeout=60) as probe:
             while attacking.is_set():
-                health.append(probe.get("/healthz").status_code)
+                try:
+                    health.append(probe.get("/healthz").status_code)
+                except httpx.HTTPError as error:
+                    health.append(repr(error))
+                probing.set()
 
     prober = threading.Thread(target=keep_asking_healthz, daemon=True)
     prober.start()
+    # The attack starts once the prober is asking (a busy machine may start its thread late).
+    assert probing.wait(60), "the /healthz prober never got an answer"
     try:
         answers = [
             client.post(
