@@ -92,10 +92,8 @@ def plan_from_memory(request: CompletionRequest, found: list[int]) -> Plan | Non
         served = serving.serve_remembered(
             request.principal,
             request.prompt_name,
-            label=request.prompt_label,
-            version=request.prompt_version,
-            seed=_seed(request),
             generation=registry_generation,
+            **_asked(request),
         )
         if served is None or served.template_format == TemplateFormat.JINJA2:
             return None
@@ -154,8 +152,13 @@ def _assemble(
     )
 
 
-def _seed(request: CompletionRequest) -> str | None:
-    return request.session_id or request.user_ref or None
+def _asked(request: CompletionRequest) -> dict:
+    """The label or version the request asks for, and the seed that keeps its A/B arm."""
+    return {
+        "label": request.prompt_label,
+        "version": request.prompt_version,
+        "seed": request.session_id or request.user_ref or None,
+    }
 
 
 def _check_ask(request: CompletionRequest) -> None:
@@ -182,12 +185,7 @@ def _serve(request: CompletionRequest, generation: int) -> serving.ServedVersion
     _check_ask(request)
     try:
         served = serving.serve(
-            request.principal,
-            request.prompt_name,
-            label=request.prompt_label,
-            version=request.prompt_version,
-            seed=_seed(request),
-            generation=generation,
+            request.principal, request.prompt_name, generation=generation, **_asked(request)
         )
     except serving.PromptNotFound as error:
         raise errors.prompt_not_found(str(error)) from error
