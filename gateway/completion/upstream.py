@@ -112,25 +112,35 @@ async def _openai(client, target: Target, messages: list[dict], stream: bool):
     params = dict(target.params)
     upstream = target.model.upstream_name
     if not stream:
-        response = await client.chat.completions.create(
+        # As for streams: the SDK makes the request and raises its status errors; the answer
+        # is read as plain JSON rather than built into the SDK's pydantic objects.
+        raw = await client.chat.completions.with_raw_response.create(
             model=upstream, messages=messages, timeout=_timeout(target), **params
         )
-        choice = response.choices[0] if response.choices else None
-        text = (choice.message.content or "") if choice else ""
-        if text:
+        response = json.loads(raw.content)
+        if not isinstance(response, dict):
+            raise ValueError("An answer that is not a JSON object.")
+        choices = response.get("choices") or []
+        choice = choices[0] if isinstance(choices[0] if choices else None, dict) else {}
+        message = choice.get("message") or {}
+        if text := message.get("content") or "":
             yield Delta(text)
         calls = [
-            {"id": call.id, "name": call.function.name, "arguments": call.function.arguments or ""}
-            for call in (choice.message.tool_calls or [] if choice else [])
-            if getattr(call, "function", None) is not None
+            {
+                "id": call.get("id") or "",
+                "name": call["function"].get("name") or "",
+                "arguments": call["function"].get("arguments") or "",
+            }
+            for call in message.get("tool_calls") or ()
+            if isinstance(call, dict) and isinstance(call.get("function"), dict)
         ]
         if calls:
             yield ToolCalls(calls)
-        usage = response.usage
+        usage = response.get("usage") if isinstance(response.get("usage"), dict) else {}
         yield Finish(
-            (choice.finish_reason if choice else None) or "stop",
-            usage.prompt_tokens if usage else None,
-            usage.completion_tokens if usage else None,
+            choice.get("finish_reason") or "stop",
+            usage.get("prompt_tokens"),
+            usage.get("completion_tokens"),
         )
         return
     stream = await client.chat.completions.create(
