@@ -14,7 +14,6 @@ row costs only itself (logged). Without a started recorder (tests, management co
 Celery workers) rows are written at once, as CompletionCall.write_row does.
 """
 
-import asyncio
 import atexit
 import logging
 import queue
@@ -22,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from workspaces.async_db import release_connections
+from workspaces.async_db import release_connections, running_on_event_loop
 
 from ..models import Completion
 
@@ -35,8 +34,6 @@ RowMaker = Callable[[], Completion]
 _pending: "queue.SimpleQueue[RowMaker | None]" = queue.SimpleQueue()
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
-_idle = threading.Condition()
-_unwritten = 0  # rows submitted and not yet written (or given up on)
 
 
 def started() -> bool:
@@ -57,27 +54,12 @@ def start() -> None:
 def submit(make_row: RowMaker) -> None:
     """Queue a finished call's row; built and written at once when no recorder runs in this
     process. Never raises."""
-    global _unwritten
     if not started():
-        if not _on_event_loop():
+        if not running_on_event_loop():
             _write(_built([make_row]))
             return
         start()  # served without lifespan events: still never write on the loop
-    with _idle:
-        _unwritten += 1
     _pending.put(make_row)
-
-
-def flush(timeout: float = 10.0) -> bool:
-    """Wait until every row submitted so far is written; False if that took too long."""
-    deadline = time.monotonic() + timeout
-    with _idle:
-        while _unwritten:
-            left = deadline - time.monotonic()
-            if left <= 0 or not started():
-                return not _unwritten
-            _idle.wait(left)
-    return True
 
 
 def stop() -> None:
@@ -90,14 +72,6 @@ def stop() -> None:
         thread.join(timeout=10)
 
 
-def _on_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
 def _run() -> None:
     running = True
     while running:
@@ -108,7 +82,6 @@ def _run() -> None:
                 _write(_built(batch))
             finally:
                 release_connections()  # back to the pool until the next batch
-                _done(len(batch))
 
 
 def _gather(first: RowMaker | None) -> tuple[list[RowMaker], bool]:
@@ -139,14 +112,6 @@ def _drain(batch: list[RowMaker]) -> list[RowMaker]:
             return batch
         if row is not None:
             batch.append(row)
-
-
-def _done(count: int) -> None:
-    global _unwritten
-    with _idle:
-        _unwritten = max(0, _unwritten - count)
-        if not _unwritten:
-            _idle.notify_all()
 
 
 def _built(makers: list[RowMaker]) -> list[Completion]:

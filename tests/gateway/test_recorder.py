@@ -42,7 +42,7 @@ def test_rows_handed_over_are_written_by_the_recorder_thread(acme, running_recor
     for index in range(30):
         recorder.submit(made(unsaved_row(acme, f"caller-{index}")))
 
-    assert recorder.flush()
+    recorder.stop()  # writes everything handed over so far
     assert sorted(Completion.objects.values_list("user_ref", flat=True)) == sorted(
         f"caller-{index}" for index in range(30)
     )
@@ -56,7 +56,7 @@ def test_a_row_the_database_refuses_costs_only_itself(acme, running_recorder):
     recorder.submit(made(unsaved_row(acme, "duplicate", taken)))  # the same public id: refused
     recorder.submit(made(unsaved_row(acme, "after")))
 
-    assert recorder.flush()
+    recorder.stop()  # writes everything handed over so far
     assert sorted(Completion.objects.values_list("user_ref", flat=True)) == [
         "after",
         "already there",
@@ -83,7 +83,7 @@ def test_a_row_that_cant_be_built_costs_only_itself(acme, running_recorder):
     recorder.submit(broken)
     recorder.submit(made(unsaved_row(acme, "last")))
 
-    assert recorder.flush()
+    recorder.stop()  # writes everything handed over so far
     assert sorted(Completion.objects.values_list("user_ref", flat=True)) == ["first", "last"]
 
 
