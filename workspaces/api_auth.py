@@ -4,7 +4,6 @@ Accepted: HTTP Basic `pk-...:sk-...` (what Langfuse's SDK sends), `Authorization
 or `x-api-key: sk-...`. Sessions never authenticate the API.
 """
 
-import asyncio
 import base64
 import binascii
 import hmac
@@ -15,7 +14,7 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
-from .async_db import in_thread
+from .async_db import in_thread, running_on_event_loop
 from .models import ApiKey, Membership, hash_token
 from .principal import Principal
 from .process_cache import ProcessCache
@@ -154,7 +153,7 @@ class ApiKeyAuth:
     is_async = True  # ninja: "await what I return when it is a coroutine"
 
     def __call__(self, request: HttpRequest):
-        if _event_loop_running():
+        if running_on_event_loop():
             return self._acall(request)
         return self._remember(request, principal_from_request(request))
 
@@ -166,11 +165,3 @@ class ApiKeyAuth:
         if principal is not None:
             request.principal = principal
         return principal
-
-
-def _event_loop_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True

@@ -6,8 +6,19 @@ stream, its whole length, so a thousand open streams would need a thousand conne
 `in_thread` runs the function there and hands the connections back before returning.
 """
 
+import asyncio
+
 from asgiref.sync import sync_to_async
 from django.db import connections
+
+
+def running_on_event_loop() -> bool:
+    """Whether this thread is running an event loop (where blocking I/O must not happen)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def release_connections() -> None:
