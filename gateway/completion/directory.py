@@ -79,10 +79,8 @@ def remembered(workspace_id: int, generation: int) -> Directory | None:
     return _remembered.get((workspace_id, generation))
 
 
-def for_workspace(workspace, generation: int | None = None) -> Directory:
-    """The directory at the current (or given) generation, loaded when not remembered."""
-    if generation is None:
-        generation = generations.current([SUBJECT], workspace.pk)[0]
+def for_workspace(workspace, generation: int) -> Directory:
+    """The directory at this generation, loaded when not remembered."""
     found = remembered(workspace.pk, generation)
     if found is None:
         found = load(workspace)

@@ -61,8 +61,9 @@ SUBJECTS = [registry_cache.SUBJECT, directory.SUBJECT]
 
 async def aplan(request: CompletionRequest) -> Plan:
     """build_plan() for the event loop: from this process's memory when the workspace's
-    prompts and models are remembered at their current generations (one Redis round trip, no
-    thread, no database), else build_plan() on a thread, which remembers them for next time."""
+    prompts and models are remembered at their current generations (no thread, no database,
+    and no Redis round trip while the generation watch vouches for the counters), else
+    build_plan() on a thread, which remembers them for next time."""
     found = await generations.acurrent(SUBJECTS, request.principal.workspace.pk)
     plan = plan_from_memory(request, found) if found else None
     if plan is None:

@@ -7,9 +7,10 @@
         ...
     call.record()                    # exactly once, after the response was sent
 
-start() renders the prompt and resolves the model (one thread hop), then tries the model and
-its fallbacks: each with retries on rate limits, server errors and lost connections
-(exponential backoff, Retry-After honoured), each attempt within the model's total timeout.
+start() renders the prompt and resolves the model (plan.aplan: from memory on a warm process,
+else on a thread), then tries the model and its fallbacks: each with retries on rate limits,
+server errors and lost connections (exponential backoff, Retry-After honoured), each attempt
+within the model's total timeout.
 Fallbacks are only tried before the first text reaches the caller. If the caller goes away
 (the task is cancelled, or the event iterator is closed), the upstream response is closed
 (the provider sees the connection drop) and the row says "cancelled".
