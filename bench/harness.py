@@ -114,6 +114,23 @@ class Sample:
         return len(self.latencies) / self.seconds if self.seconds else 0.0
 
 
+async def _timed_post(session, url: str, body: bytes, headers: dict, sample: "Sample") -> None:
+    """One request: its latency into the sample when it answers 200, else an error."""
+    import aiohttp
+
+    started = time.perf_counter()
+    try:
+        async with session.post(url, data=body, headers=headers) as response:
+            await response.read()
+            if response.status != 200:
+                sample.errors += 1
+                return
+    except (TimeoutError, aiohttp.ClientError, OSError):
+        sample.errors += 1
+        return
+    sample.latencies.append(time.perf_counter() - started)
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -134,17 +151,7 @@ async def _open_loop(target: Target, rate: float, seconds: float, timeout: float
     async with aiohttp.ClientSession(connector=connector, timeout=client_timeout) as session:
 
         async def one() -> None:
-            started = time.perf_counter()
-            try:
-                async with session.post(target.url, data=body, headers=headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        sample.errors += 1
-                        return
-            except (TimeoutError, aiohttp.ClientError, OSError):
-                sample.errors += 1
-                return
-            sample.latencies.append(time.perf_counter() - started)
+            await _timed_post(session, target.url, body, headers, sample)
 
         tasks = []
         interval = 1.0 / rate
@@ -311,17 +318,7 @@ async def _closed_loop(target: Target, total: int, in_flight: int, timeout: floa
             nonlocal left
             while left > 0:
                 left -= 1
-                started = time.perf_counter()
-                try:
-                    async with session.post(target.url, data=body, headers=headers) as response:
-                        await response.read()
-                        if response.status != 200:
-                            sample.errors += 1
-                            continue
-                except (TimeoutError, aiohttp.ClientError, OSError):
-                    sample.errors += 1
-                    continue
-                sample.latencies.append(time.perf_counter() - started)
+                await _timed_post(session, target.url, body, headers, sample)
 
         begin = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(in_flight)))
