@@ -11,14 +11,11 @@ never meets the configured one.
 
 import json
 import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bench import harness
 
-ROOT = Path(__file__).resolve().parent.parent
 ROWS = int(os.environ.get("PROMPTOPS_BENCH_ANALYTICS_ROWS", "1000000"))
 
 
@@ -27,17 +24,7 @@ def run():
     if not url.startswith("postgres"):
         yield "skipped: set PROMPTOPS_BENCH_DATABASE_URL to a scratch PostgreSQL database"
         return
-    harness.ensure_database(url)
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    env.pop("REDIS_URL", None)
-    child = subprocess.run(  # noqa: S603 - our own module, same interpreter
-        [sys.executable, "-m", "bench.bench_analytics", "--child"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    child = harness.django_child("bench.bench_analytics", url)
     if child.returncode:
         yield f"failed: {child.stderr.strip().splitlines()[-1:]}"
         return

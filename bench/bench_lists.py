@@ -18,14 +18,11 @@ PROMPTOPS_BENCH_LIST_PROMPTS and PROMPTOPS_BENCH_LIST_COMPLETIONS change the siz
 """
 
 import os
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 from bench import harness
 
-ROOT = Path(__file__).resolve().parent.parent
 PROMPTS = int(os.environ.get("PROMPTOPS_BENCH_LIST_PROMPTS", "10000"))
 COMPLETIONS = int(os.environ.get("PROMPTOPS_BENCH_LIST_COMPLETIONS", "1000000"))
 
@@ -36,18 +33,8 @@ def run():
         yield "B8 skipped: set PROMPTOPS_BENCH_DATABASE_URL to a scratch PostgreSQL database"
         return
     yield f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}"
-    harness.ensure_database(url)
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    env["PROMPTOPS_PLAIN_STATIC"] = "1"  # no collectstatic manifest needed to render pages
-    env.pop("REDIS_URL", None)
-    child = subprocess.run(  # noqa: S603 - our own module, same interpreter
-        [sys.executable, "-m", "bench.bench_lists", "--child"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    # No collectstatic manifest is needed to render the pages.
+    child = harness.django_child("bench.bench_lists", url, PROMPTOPS_PLAIN_STATIC="1")
     if child.returncode:
         yield f"B8 failed: {child.stderr.strip().splitlines()[-3:]}"
         return

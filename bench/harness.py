@@ -346,3 +346,20 @@ def ensure_database(url: str) -> None:
         found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if found is None:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def django_child(module: str, database_url: str, **env: str) -> subprocess.CompletedProcess:
+    """`python -m <module> --child` on the scratch database (created if missing), without
+    Redis: the benchmarks that fill a database and time Django code in a process of its own,
+    so the scratch database never meets the configured one."""
+    ensure_database(database_url)
+    child_env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    child_env |= {"DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "config.settings"}
+    return subprocess.run(  # noqa: S603 - our own module, same interpreter
+        [sys.executable, "-m", module, "--child"],
+        cwd=ROOT,
+        env=child_env | env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
