@@ -34,17 +34,25 @@ def warm(client, acme_key, gateway_models, chat_prompt):
 
 
 def test_a_model_switched_off_is_refused_on_the_next_call(
-    client, warm, acme, gateway_models, django_capture_on_commit_callbacks
+    client, warm, acme, gateway_models, fake_llm, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         catalog.model_update(
             principal=principal_for(acme), model=gateway_models["demo"], is_active=False
         )
 
+    sent_before = len(fake_llm.requests)
     response = call(client, warm)
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "model_not_found"
+    assert len(fake_llm.requests) == sent_before  # nothing reached the provider
+    refused = Completion.objects.order_by("-created_at").first()  # logged as the refusal it was
+    assert (refused.status, refused.error_type, refused.model_name) == (
+        "error",
+        "model_not_found",
+        "",
+    )
 
 
 def test_an_alias_pointed_elsewhere_is_followed_on_the_next_call(
